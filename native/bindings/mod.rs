@@ -1,0 +1,18 @@
+//! JS-facing functions, one file per op family. Each binding checks every length and shape
+//! before a kernel touches memory, so bad input is an exception naming the op, never a crash.
+
+use crate::napi::{napi_env, napi_value};
+
+mod info;
+mod blas;
+mod conv;
+mod nn;
+mod optim;
+
+pub unsafe fn register(env: napi_env, exports: napi_value) {
+    info::register(env, exports);
+    blas::register(env, exports);
+    conv::register(env, exports);
+    nn::register(env, exports);
+    optim::register(env, exports);
+}

@@ -1,0 +1,11 @@
+//! CPU kernels: plain Rust over slices, parallelised with `crate::pool`. No N-API here.
+
+/// The SIMD level the GEMM micro-kernel uses on this CPU.
+pub fn simd_level() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx512f") { return "avx512"; }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") { return "avx2"; }
+    }
+    "portable"
+}
