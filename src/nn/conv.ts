@@ -1,0 +1,68 @@
+// Conv2d layer; when SeaM wraps it, `weight_mask` / `bias_mask` parameters make the forward use
+// W * bin(M) (see ops/mask.ts).
+import { conv2d, maskedWeight } from '../ops/index.js';
+import { Tensor } from '../tensor/tensor.js';
+import { Module } from './module.js';
+import { uniformFanIn } from './init.js';
+
+export interface Conv2dConfig {
+  stride?: number;
+  padding?: number;
+  dilation?: number;
+  groups?: number;
+  bias?: boolean;
+}
+
+export class Conv2d extends Module {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly dilation: number;
+  readonly groups: number;
+  weight: Tensor;
+  bias: Tensor | null;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: number, cfg: Conv2dConfig = {}) {
+    super();
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = kernelSize;
+    this.stride = cfg.stride ?? 1;
+    this.padding = cfg.padding ?? 0;
+    this.dilation = cfg.dilation ?? 1;
+    this.groups = cfg.groups ?? 1;
+    if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
+      throw new Error(`Conv2d: groups=${this.groups} must divide in_channels=${inChannels} and out_channels=${outChannels}`);
+    }
+    const fanIn = (inChannels / this.groups) * kernelSize * kernelSize;
+    this.weight = this.registerParameter('weight', uniformFanIn([outChannels, inChannels / this.groups, kernelSize, kernelSize], fanIn))!;
+    this.bias = this.registerParameter('bias', cfg.bias ?? true ? uniformFanIn([outChannels], fanIn) : null);
+  }
+
+  /** The weight and bias as the forward uses them (masked when SeaM masks are attached). */
+  effectiveWeight(): Tensor {
+    const m = this.getParameter('weight_mask');
+    return m ? maskedWeight(this.weight, m) : this.weight;
+  }
+
+  effectiveBias(): Tensor | null {
+    const m = this.getParameter('bias_mask');
+    return this.bias && m ? maskedWeight(this.bias, m) : this.bias;
+  }
+
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.effectiveWeight(), this.effectiveBias(), {
+      stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups,
+    });
+  }
+
+  override describe(): string {
+    const extra = [`k=${this.kernelSize}`, `s=${this.stride}`, `p=${this.padding}`];
+    if (this.dilation !== 1) extra.push(`d=${this.dilation}`);
+    if (this.groups !== 1) extra.push(`g=${this.groups}`);
+    if (!this.bias) extra.push('bias=False');
+    return `Conv2d(${this.inChannels}, ${this.outChannels}, ${extra.join(', ')})`;
+  }
+}

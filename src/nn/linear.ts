@@ -1,0 +1,38 @@
+// Linear layer (y = x W^T + b); SeaM masks attach as `weight_mask` / `bias_mask`.
+import { linear, maskedWeight } from '../ops/index.js';
+import { Tensor } from '../tensor/tensor.js';
+import { Module } from './module.js';
+import { uniformFanIn } from './init.js';
+
+export class Linear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  weight: Tensor;
+  bias: Tensor | null;
+
+  constructor(inFeatures: number, outFeatures: number, bias = true) {
+    super();
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    this.weight = this.registerParameter('weight', uniformFanIn([outFeatures, inFeatures], inFeatures))!;
+    this.bias = this.registerParameter('bias', bias ? uniformFanIn([outFeatures], inFeatures) : null);
+  }
+
+  effectiveWeight(): Tensor {
+    const m = this.getParameter('weight_mask');
+    return m ? maskedWeight(this.weight, m) : this.weight;
+  }
+
+  effectiveBias(): Tensor | null {
+    const m = this.getParameter('bias_mask');
+    return this.bias && m ? maskedWeight(this.bias, m) : this.bias;
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.effectiveWeight(), this.effectiveBias());
+  }
+
+  override describe(): string {
+    return `Linear(${this.inFeatures}, ${this.outFeatures}${this.bias ? '' : ', bias=False'})`;
+  }
+}

@@ -1,0 +1,135 @@
+// Module: named parameters, buffers and children with PyTorch's naming and ordering, train/eval,
+// and stateDict()/loadStateDict() with PyTorch key names.
+import { Tensor, shapeStr } from '../tensor/tensor.js';
+
+export type StateDictT = Map<string, Tensor>;
+
+export interface LoadReport {
+  missing: string[];
+  unexpected: string[];
+  mismatched: { key: string; expected: number[]; got: number[] }[];
+}
+
+export abstract class Module {
+  training = true;
+  private readonly params = new Map<string, Tensor | null>();
+  private readonly buffers = new Map<string, Tensor>();
+  private readonly children = new Map<string, Module>();
+
+  abstract forward(x: Tensor): Tensor;
+
+  /** A short description for tables and errors, e.g. "Conv2d(3, 16, k=3, s=1, p=1)". */
+  describe(): string {
+    return this.constructor.name;
+  }
+
+  protected registerParameter(name: string, t: Tensor | null): Tensor | null {
+    if (t) {
+      t.setRequiresGrad(true);
+      t.name = name;
+    }
+    this.params.set(name, t);
+    return t;
+  }
+
+  protected registerBuffer(name: string, t: Tensor): Tensor {
+    this.buffers.set(name, t);
+    return t;
+  }
+
+  registerModule<M extends Module>(name: string, m: M): M {
+    this.children.set(name, m);
+    return m;
+  }
+
+  /** Adds (or replaces) a parameter after construction, e.g. SeaM's `weight_mask`. */
+  addParameter(name: string, t: Tensor): Tensor {
+    return this.registerParameter(name, t)!;
+  }
+
+  getParameter(name: string): Tensor | null {
+    return this.params.get(name) ?? null;
+  }
+
+  *namedChildren(): IterableIterator<[string, Module]> {
+    yield* this.children.entries();
+  }
+
+  child(name: string): Module | undefined {
+    return this.children.get(name);
+  }
+
+  /** Every module in the tree, depth first, self first ('' is the root). */
+  *namedModules(prefix = ''): IterableIterator<[string, Module]> {
+    yield [prefix, this];
+    for (const [name, m] of this.children) yield* m.namedModules(prefix ? `${prefix}.${name}` : name);
+  }
+
+  *namedParameters(prefix = ''): IterableIterator<[string, Tensor]> {
+    for (const [path, m] of this.namedModules(prefix)) {
+      for (const [name, t] of m.params) if (t) yield [path ? `${path}.${name}` : name, t];
+    }
+  }
+
+  parameters(): Tensor[] {
+    return [...this.namedParameters()].map(([, t]) => t);
+  }
+
+  *namedBuffers(prefix = ''): IterableIterator<[string, Tensor]> {
+    for (const [path, m] of this.namedModules(prefix)) {
+      for (const [name, t] of m.buffers) yield [path ? `${path}.${name}` : name, t];
+    }
+  }
+
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** PyTorch's order: each module's parameters, then its buffers, then its children. */
+  stateDict(prefix = ''): StateDictT {
+    const out: StateDictT = new Map();
+    const visit = (m: Module, path: string): void => {
+      const key = (n: string): string => (path ? `${path}.${n}` : n);
+      for (const [n, t] of m.params) if (t) out.set(key(n), t);
+      for (const [n, t] of m.buffers) out.set(key(n), t);
+      for (const [n, c] of m.children) visit(c, key(n));
+    };
+    visit(this, prefix);
+    return out;
+  }
+
+  /** Copies tensors by key. strict (default): any missing, unexpected or mismatched key is an error listing all of them. */
+  loadStateDict(sd: Map<string, Tensor>, opts: { strict?: boolean } = {}): LoadReport {
+    const strict = opts.strict ?? true;
+    const own = this.stateDict();
+    const report: LoadReport = { missing: [], unexpected: [], mismatched: [] };
+    for (const [k, t] of own) {
+      const src = sd.get(k);
+      if (!src) report.missing.push(k);
+      else if (src.size !== t.size || src.ndim !== t.ndim) report.mismatched.push({ key: k, expected: [...t.shape], got: [...src.shape] });
+    }
+    for (const k of sd.keys()) if (!own.has(k)) report.unexpected.push(k);
+    const bad = report.missing.length + report.mismatched.length + (strict ? report.unexpected.length : 0);
+    if (bad > 0 && strict) throw new Error(`loadStateDict: the state_dict does not fit the model\n${formatLoadReport(report)}`);
+    for (const [k, t] of own) {
+      const src = sd.get(k);
+      if (!src || src.size !== t.size) continue;
+      if (t.dtype === src.dtype) t.data.set(src.data);
+      else for (let i = 0; i < t.size; i++) t.data[i] = src.data[i];
+    }
+    return report;
+  }
+}
+
+export function formatLoadReport(r: LoadReport): string {
+  const lines: string[] = [];
+  if (r.missing.length) lines.push(`  missing keys (${r.missing.length}): ${r.missing.join(', ')}`);
+  if (r.unexpected.length) lines.push(`  unexpected keys (${r.unexpected.length}): ${r.unexpected.join(', ')}`);
+  for (const m of r.mismatched) lines.push(`  shape mismatch for ${m.key}: model ${shapeStr(m.expected)}, file ${shapeStr(m.got)}`);
+  return lines.join('\n');
+}

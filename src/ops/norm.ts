@@ -1,0 +1,35 @@
+// BatchNorm2d with PyTorch semantics: batch statistics and running-stat update in training,
+// running statistics in eval.
+import { record } from '../autograd/node.js';
+import { native } from '../native.js';
+import { Tensor, shapeStr } from '../tensor/tensor.js';
+import { empty, expectRank, fail } from './util.js';
+
+export interface BatchNormOptions {
+  training: boolean;
+  momentum?: number;
+  eps?: number;
+}
+
+export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, opts: BatchNormOptions): Tensor {
+  const op = 'batchNorm2d';
+  expectRank(op, 'input', x, 4);
+  const [n, c, h, w] = x.shape;
+  for (const [name, t] of [['weight', gamma], ['bias', beta], ['running_mean', runningMean], ['running_var', runningVar]] as const) {
+    if (t.size !== c) fail(op, `${name} has shape ${shapeStr(t.shape)}, expected [${c}] for input ${shapeStr(x.shape)}`);
+  }
+  if (opts.training && n * h * w <= 1) fail(op, `training needs more than one value per channel, input ${shapeStr(x.shape)}`);
+  const y = empty(x.shape);
+  const saveMean = new Float32Array(c);
+  const saveInvstd = new Float32Array(c);
+  native.batchNorm2dForward(x.f32, gamma.f32, beta.f32, runningMean.f32, runningVar.f32, y.f32, saveMean, saveInvstd,
+    n, c, h * w, opts.training, opts.momentum ?? 0.1, opts.eps ?? 1e-5);
+  return record(op, y, [x, gamma, beta], (g, needs) => {
+    const gx = empty(x.shape);
+    const gg = needs[1] ? empty(gamma.shape) : null;
+    const gb = needs[2] ? empty(beta.shape) : null;
+    native.batchNorm2dBackward(x.f32, g.f32, gamma.f32, saveMean, saveInvstd, gx.f32, gg ? gg.f32 : null, gb ? gb.f32 : null,
+      n, c, h * w, opts.training);
+    return [needs[0] ? gx : null, gg, gb];
+  });
+}

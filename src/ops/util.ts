@@ -1,0 +1,35 @@
+// Shared argument checks for the public ops: errors name the op and the shapes involved.
+import { Tensor, shapeStr, type Shape } from '../tensor/tensor.js';
+
+export function fail(op: string, msg: string): never {
+  throw new Error(`${op}: ${msg}`);
+}
+
+export function expectRank(op: string, name: string, t: Tensor, rank: number): void {
+  if (t.ndim !== rank) fail(op, `${name} must have ${rank} dimensions, got ${shapeStr(t.shape)}`);
+}
+
+export function expectFloat(op: string, name: string, t: Tensor): void {
+  if (t.dtype !== 'f32') fail(op, `${name} must be float32, got ${t.dtype} ${shapeStr(t.shape)}`);
+}
+
+export function expectSameShape(op: string, a: Tensor, b: Tensor): void {
+  if (a.ndim !== b.ndim || a.shape.some((d, i) => d !== b.shape[i])) {
+    fail(op, `shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} differ`);
+  }
+}
+
+export function empty(shape: Shape): Tensor {
+  return Tensor.zeros(shape);
+}
+
+/** A pair from a number or a [h, w] tuple. */
+export type Pair = number | readonly [number, number];
+
+export function pair(op: string, name: string, v: Pair, min: number): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  for (const x of p) {
+    if (!Number.isInteger(x) || x < min) fail(op, `${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  }
+  return p;
+}

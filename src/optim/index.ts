@@ -1,0 +1,3 @@
+export { Optimizer, type ParamGroup, type GroupSpec, type ParamState } from './optimizer.js';
+export { Adam, type AdamHyper } from './adam.js';
+export { SGD, type SgdHyper } from './sgd.js';
