@@ -1,0 +1,57 @@
+// The engine workloads of ../shared/BENCHMARKS.md: GEMM, a SeaM step and dense inference.
+import { backward } from '../src/autograd/backward.js';
+import { noGrad } from '../src/autograd/node.js';
+import { cifarResNet20 } from '../src/models/cifar-resnet.js';
+import { cifarVgg16bn } from '../src/models/cifar-vgg.js';
+import { native } from '../src/native.js';
+import { Linear, Module, manualSeed } from '../src/nn/index.js';
+import * as ops from '../src/ops/index.js';
+import { Adam } from '../src/optim/index.js';
+import { attachMasks, maskRatio, seamTrain } from '../src/seam/masks.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { Rng } from '../src/util/rng.js';
+
+export type Workload = () => void;
+
+export function gemmWorkload(n = 1024): { run: Workload; flops: number } {
+  const rng = new Rng(1);
+  const a = Tensor.randn([n, n], rng).f32;
+  const b = Tensor.randn([n, n], rng).f32;
+  const c = new Float32Array(n * n);
+  return { run: () => native.gemm(false, false, n, n, n, 1, a, b, 0, c), flops: 2 * n ** 3 };
+}
+
+export const MODELS: Record<string, () => Module & { numClasses: number }> = {
+  resnet20: () => cifarResNet20(10),
+  vgg16: () => cifarVgg16bn(10),
+};
+
+/** One SeaM step: forward, CE + 1.0 * ratio, backward to masks and head, one Adam update of both groups. */
+export function seamStepWorkload(arch: string, batch: number): Workload {
+  manualSeed(0);
+  const model = MODELS[arch]();
+  const masks = attachMasks(model);
+  seamTrain(model);
+  const head = new Linear(model.numClasses, 2);
+  const opt = new Adam([
+    { params: masks.map((m) => m.mask), lr: 0.05 },
+    { params: head.parameters(), lr: 0.1 },
+  ]);
+  const rng = new Rng(2);
+  const x = Tensor.randn([batch, 3, 32, 32], rng);
+  const y = Tensor.ints(Array.from({ length: batch }, () => rng.int(2)));
+  return () => {
+    opt.zeroGrad();
+    const logits = head.forward(ops.relu(model.forward(x)));
+    const loss = ops.add(ops.crossEntropy(logits, y), maskRatio(masks));
+    backward(loss);
+    opt.step();
+  };
+}
+
+export function inferWorkload(arch: string, batch: number): Workload {
+  manualSeed(0);
+  const model = MODELS[arch]().eval();
+  const x = Tensor.randn([batch, 3, 32, 32], new Rng(3));
+  return () => noGrad(() => model.forward(x));
+}
