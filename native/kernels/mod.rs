@@ -9,3 +9,13 @@ pub fn simd_level() -> &'static str {
     }
     "portable"
 }
+
+pub mod gemm;
+mod gemm_pack;
+mod gemm_portable;
+#[cfg(target_arch = "x86_64")]
+mod gemm_avx2;
+#[cfg(target_arch = "x86_64")]
+mod gemm_avx512;
+mod gemm_tests;
+mod test_util;

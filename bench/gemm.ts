@@ -1,0 +1,34 @@
+// Quick GEMM / conv timing: `npx tsx bench/gemm.ts [size]`. Median of 15 runs after 3 warm-ups.
+import { native } from '../src/native.js';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+function time(f: () => void, reps = 15, warm = 3): number {
+  for (let i = 0; i < warm; i++) f();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = process.hrtime.bigint();
+    f();
+    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return median(ts);
+}
+
+function rand(n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.random() * 2 - 1;
+  return a;
+}
+
+console.error(native.info());
+const sizes = process.argv.slice(2).map(Number);
+for (const s of sizes.length ? sizes : [256, 512, 1024, 2048]) {
+  const a = rand(s * s), b = rand(s * s), c = new Float32Array(s * s);
+  for (const [ta, tb] of [[false, false], [true, false], [false, true]] as const) {
+    const ms = time(() => native.gemm(ta, tb, s, s, s, 1, a, b, 0, c), s >= 2048 ? 10 : 15);
+    console.log(`gemm ${s}^3 ta=${+ta} tb=${+tb}: ${ms.toFixed(3)} ms, ${((2 * s ** 3) / ms / 1e6).toFixed(1)} GFLOP/s`);
+  }
+}
