@@ -1,5 +1,13 @@
 //! CPU kernels: plain Rust over slices, parallelised with `crate::pool`. No N-API here.
 
+pub mod simd;
+pub mod elementwise;
+pub mod reduce;
+pub mod batchnorm;
+pub mod pooling;
+pub mod loss;
+pub mod optim;
+
 /// The SIMD level the GEMM micro-kernel uses on this CPU.
 pub fn simd_level() -> &'static str {
     #[cfg(target_arch = "x86_64")]

@@ -1,0 +1,151 @@
+//! Run-time SIMD dispatch for loops the compiler auto-vectorises, and fixed-lane f64 reductions.
+//!
+//! `multiversion!` compiles one plain Rust body three times (AVX-512F, AVX2, baseline x86-64) and
+//! picks a version per call from `is_x86_feature_detected!` (std caches the answer). The bodies use
+//! no `mul_add` and Rust never contracts `a * b + c` into an FMA, so every version rounds the same
+//! way: results are bitwise identical whatever the CPU. Reductions accumulate into a fixed number of
+//! lanes (element i goes to lane i % 8) combined in a fixed tree, so their result depends only on the
+//! input, never on the vector width.
+
+#[inline]
+pub fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        return is_x86_feature_detected!("avx512f");
+    }
+    #[allow(unreachable_code)]
+    false
+}
+
+#[inline]
+pub fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        return is_x86_feature_detected!("avx2");
+    }
+    #[allow(unreachable_code)]
+    false
+}
+
+/// `multiversion! { pub fn name(a: &[f32], s: f32, out: &mut [f32]) { body } }` defines `name`
+/// with `body` compiled for AVX-512F, AVX2 and the baseline, dispatched at run time.
+macro_rules! multiversion {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $(#[$m])*
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn inner($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                unsafe fn v512($($arg: $ty),*) $(-> $ret)? { inner($($arg),*) }
+                #[target_feature(enable = "avx2")]
+                unsafe fn v256($($arg: $ty),*) $(-> $ret)? { inner($($arg),*) }
+                if $crate::kernels::simd::has_avx512() {
+                    return unsafe { v512($($arg),*) };
+                }
+                if $crate::kernels::simd::has_avx2() {
+                    return unsafe { v256($($arg),*) };
+                }
+            }
+            inner($($arg),*)
+        }
+    };
+}
+pub(crate) use multiversion;
+
+/// Number of f64 accumulators of the lane reductions.
+pub const LANES: usize = 8;
+
+#[inline(always)]
+fn combine(a: [f64; LANES]) -> f64 {
+    ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
+}
+
+multiversion! {
+    /// Sum of `x` accumulated in f64 over fixed lanes.
+    pub fn sum_f64(x: &[f32]) -> f64 {
+        let mut acc = [0f64; LANES];
+        let chunks = x.chunks_exact(LANES);
+        let rem = chunks.remainder();
+        for c in chunks {
+            for l in 0..LANES {
+                acc[l] += c[l] as f64;
+            }
+        }
+        for (l, &v) in rem.iter().enumerate() {
+            acc[l] += v as f64;
+        }
+        combine(acc)
+    }
+}
+
+multiversion! {
+    /// Sum of `(x - mean)^2` in f64 over fixed lanes.
+    pub fn sum_sq_dev_f64(x: &[f32], mean: f64) -> f64 {
+        let mut acc = [0f64; LANES];
+        let chunks = x.chunks_exact(LANES);
+        let rem = chunks.remainder();
+        for c in chunks {
+            for l in 0..LANES {
+                let d = c[l] as f64 - mean;
+                acc[l] += d * d;
+            }
+        }
+        for (l, &v) in rem.iter().enumerate() {
+            let d = v as f64 - mean;
+            acc[l] += d * d;
+        }
+        combine(acc)
+    }
+}
+
+multiversion! {
+    /// `(sum(gy), sum(gy * (x - mean)))` in f64 over fixed lanes.
+    pub fn sum_and_dot_dev_f64(gy: &[f32], x: &[f32], mean: f64) -> (f64, f64) {
+        let n = gy.len().min(x.len());
+        let (gy, x) = (&gy[..n], &x[..n]);
+        let mut s = [0f64; LANES];
+        let mut d = [0f64; LANES];
+        let full = n / LANES * LANES;
+        for (gc, xc) in gy[..full].chunks_exact(LANES).zip(x[..full].chunks_exact(LANES)) {
+            for l in 0..LANES {
+                let g = gc[l] as f64;
+                s[l] += g;
+                d[l] += g * (xc[l] as f64 - mean);
+            }
+        }
+        for l in 0..n - full {
+            let g = gy[full + l] as f64;
+            s[l] += g;
+            d[l] += g * (x[full + l] as f64 - mean);
+        }
+        (combine(s), combine(d))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(n: usize) -> Vec<f32> {
+        (0..n).map(|i| ((i * 7919 % 1013) as f32 - 500.0) * 0.013).collect()
+    }
+
+    #[test]
+    fn lane_sums_match_naive() {
+        for n in [0, 1, 7, 8, 9, 63, 1000, 4097] {
+            let x = data(n);
+            let g: Vec<f32> = x.iter().map(|v| v * 0.5 - 0.1).collect();
+            let naive: f64 = x.iter().map(|&v| v as f64).sum();
+            assert!((sum_f64(&x) - naive).abs() <= 1e-9 * (1.0 + naive.abs()), "n={n}");
+            let mean = naive / (n.max(1) as f64);
+            let sq: f64 = x.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
+            assert!((sum_sq_dev_f64(&x, mean) - sq).abs() <= 1e-9 * (1.0 + sq), "n={n}");
+            let (s, d) = sum_and_dot_dev_f64(&g, &x, mean);
+            let s0: f64 = g.iter().map(|&v| v as f64).sum();
+            let d0: f64 = g.iter().zip(&x).map(|(&a, &b)| a as f64 * (b as f64 - mean)).sum();
+            assert!((s - s0).abs() <= 1e-9 * (1.0 + s0.abs()) && (d - d0).abs() <= 1e-9 * (1.0 + d0.abs()), "n={n}");
+        }
+    }
+}
