@@ -1,0 +1,27 @@
+// Shapes of what the search reports: one line per epoch, per-layer retention, the final result.
+
+export interface EpochLog {
+  epoch: number;
+  phase: 'head' | 'both';
+  trainLoss: number;
+  trainAccuracy: number;
+  /** test accuracy of the re-engineered model on the problem */
+  accuracy: number;
+  /** retained fraction of mask elements after the epoch */
+  ratio: number;
+  seconds: number;
+  selected: boolean;
+}
+
+export interface LayerRetention {
+  param: string;
+  shape: number[];
+  kept: number;
+  total: number;
+  retention: number;
+}
+
+export interface FlopsReport {
+  dense: number;
+  effective: number;
+}
