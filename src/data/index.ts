@@ -1,0 +1,13 @@
+export * from './dataset.js';
+export * from './rng.js';
+export * from './idx.js';
+export * from './tar.js';
+export * from './cifar.js';
+export * from './folder.js';
+export * from './class-names.js';
+export * from './transforms.js';
+export * from './loader.js';
+export * from './problems.js';
+export * from './spec.js';
+export * from './synthetic.js';
+export { isGzip, maybeGunzip, readMaybeGz } from './bytes.js';
