@@ -90,6 +90,15 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /** Every module's train/eval flag, in namedModules() order (to restore after a temporary switch). */
+  trainingFlags(): boolean[] {
+    return [...this.namedModules()].map(([, m]) => m.training);
+  }
+
+  restoreTrainingFlags(flags: boolean[]): void {
+    [...this.namedModules()].forEach(([, m], i) => (m.training = flags[i] ?? m.training));
+  }
+
   /** PyTorch's order: each module's parameters, then its buffers, then its children. */
   stateDict(prefix = ''): StateDictT {
     const out: StateDictT = new Map();

@@ -25,12 +25,12 @@ async function predictions(loader: AsyncIterable<Batch>, total: number, f: (x: T
 
 /** Runs `fn` with the modules in eval mode and restores their modes after. */
 export async function inEvalMode<T>(modules: Module[], fn: () => Promise<T>): Promise<T> {
-  const saved = modules.map((m) => [...m.namedModules()].map(([, c]) => c.training));
+  const saved = modules.map((m) => m.trainingFlags());
   modules.forEach((m) => m.eval());
   try {
     return await fn();
   } finally {
-    modules.forEach((m, i) => [...m.namedModules()].forEach(([, c], j) => (c.training = saved[i][j])));
+    modules.forEach((m, i) => m.restoreTrainingFlags(saved[i]));
   }
 }
 

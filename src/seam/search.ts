@@ -98,10 +98,10 @@ async function outputWidth(model: Module, test: DataLoader): Promise<number> {
   if (known) return known;
   for await (const b of test.epoch(0)) {
     const one = new Tensor(b.x.subarray(0, b.x.length / b.shape[0]), [1, ...b.shape.slice(1)]);
-    const wasTraining = model.training;
+    const flags = model.trainingFlags();
     model.eval();
     const y = noGrad(() => model.forward(one));
-    model.train(wasTraining);
+    model.restoreTrainingFlags(flags);
     return y.size;
   }
   throw new SearchError('the test split is empty');
