@@ -79,7 +79,7 @@ pub fn gemm_isa_name() -> &'static str {
 }
 
 /// A 64-byte aligned, growable f32 scratch buffer.
-pub(crate) struct Scratch {
+pub struct Scratch {
     buf: Vec<f32>,
 }
 

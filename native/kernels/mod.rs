@@ -19,6 +19,10 @@ pub fn simd_level() -> &'static str {
 }
 
 pub mod gemm;
+pub mod gemm_prepacked;
+pub mod gemm_nt;
+pub mod im2col;
+pub mod conv;
 mod gemm_pack;
 mod gemm_portable;
 #[cfg(target_arch = "x86_64")]
@@ -27,3 +31,4 @@ mod gemm_avx2;
 mod gemm_avx512;
 mod gemm_tests;
 mod test_util;
+mod conv_tests;

@@ -1,0 +1,244 @@
+//! 2-D convolution (NCHW, f32): forward, backward-data, backward-weight by im2col + GEMM.
+//! Work is cut into chunks of `bc` whole images (small feature maps are batched so each GEMM
+//! has enough columns); chunks are split statically over the pool and each thread uses its own
+//! scratch, so every output element is computed by one thread in a fixed order. The weight
+//! gradient is summed per thread and the partial sums are added in thread order.
+
+use super::gemm::Scratch;
+use super::gemm_nt::sgemm_nt_acc;
+use super::gemm_prepacked::{pack_a_full, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a};
+use super::im2col::{col2im_add, group_image, im2col, im2col_packed, ConvShape};
+use crate::pool::{num_threads, parallel_for, run_on_all, share, SharedMut};
+use std::cell::RefCell;
+use std::ops::Range;
+
+/// Aim for GEMMs at least this many columns wide (output pixels of the chunk's images).
+const TARGET_COLS: usize = 512;
+
+thread_local! {
+    static SCRATCH: RefCell<[Scratch; 3]> = const { RefCell::new([Scratch::new(), Scratch::new(), Scratch::new()]) };
+}
+
+/// Images per chunk: enough for TARGET_COLS columns, but leave every thread a chunk.
+fn chunk_images(s: &ConvShape) -> usize {
+    let per_thread = s.n.div_ceil(num_threads()).max(1);
+    TARGET_COLS.div_ceil(s.ohw().max(1)).clamp(1, per_thread)
+}
+
+/// Runs `f(thread, chunks)` over static shares of `0..nch`; returns how many shares there were.
+fn for_chunks(nch: usize, f: impl Fn(usize, Range<usize>) + Sync) -> usize {
+    let parts = num_threads().min(nch).max(1);
+    if parts == 1 {
+        f(0, 0..nch);
+    } else {
+        run_on_all(&|t| {
+            if t < parts {
+                f(t, share(nch, parts, t))
+            }
+        });
+    }
+    parts
+}
+
+/// Copies rows grp*og.. of images b0..b0+bc of an N x O x OHW tensor into an og x (bc*OHW) matrix.
+fn gather_rows(s: &ConvShape, t: &[f32], b0: usize, bc: usize, grp: usize, out: &mut [f32]) {
+    let (og, ohw) = (s.og(), s.ohw());
+    for b in 0..bc {
+        for o in 0..og {
+            let src = &t[((b0 + b) * s.o + grp * og + o) * ohw..][..ohw];
+            out[o * bc * ohw + b * ohw..][..ohw].copy_from_slice(src);
+        }
+    }
+}
+
+fn check_lens(s: &ConvShape, what: &[(&str, usize, usize)]) {
+    for &(name, got, want) in what {
+        assert!(got == want, "conv2d: {name} has {got} elements, expected {want} ({})", s.describe());
+    }
+}
+
+/// y = conv(x, w) + bias.
+pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+    check_lens(s, &[("x", x.len(), s.x_len()), ("w", w.len(), s.w_len()), ("y", y.len(), s.y_len())]);
+    if let Some(b) = bias {
+        check_lens(s, &[("bias", b.len(), s.o)]);
+    }
+    let (og, k, ohw) = (s.og(), s.ckk(), s.ohw());
+    if s.n == 0 {
+        return;
+    }
+    // The weights are packed once for the whole batch and shared read-only by all threads.
+    let pal = packed_a_len(og, k);
+    let mut pw = vec![0.0f32; pal * s.g];
+    for grp in 0..s.g {
+        pack_a_full(false, og, k, &w[grp * og * k..][..og * k], k.max(1), &mut pw[grp * pal..]);
+    }
+    let bc = chunk_images(s);
+    let yp = SharedMut::new(y);
+    let yp = &yp;
+    for_chunks(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
+        let [s_col, s_out, s_pack] = &mut *sc.borrow_mut();
+        for ch in chunks {
+            let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
+            let ncols = bcn * ohw;
+            // Safety: chunk ch owns the outputs of images b0..b0+bcn.
+            let yc = unsafe { yp.slice(b0 * s.o * ohw, bcn * s.o * ohw) };
+            for grp in 0..s.g {
+                let pa = &pw[grp * pal..][..pal];
+                if bcn == 1 {
+                    // One image: the GEMM writes the output rows in place (bias preloaded, beta 1).
+                    let c = &mut yc[grp * og * ohw..][..og * ohw];
+                    let beta = match bias {
+                        Some(b) => {
+                            for o in 0..og {
+                                c[o * ohw..][..ohw].fill(b[grp * og + o]);
+                            }
+                            1.0
+                        }
+                        None => 0.0,
+                    };
+                    if s.is_pointwise() {
+                        let img = group_image(s, x, b0, grp);
+                        sgemm_packed_a(og, ncols, k, 1.0, pa, false, img, ohw, beta, c, ohw, s_pack);
+                    } else {
+                        let col = s_col.get(packed_b_len(ncols, k));
+                        im2col_packed(s, x, b0, 1, grp, col);
+                        sgemm_packed(og, ncols, k, 1.0, pa, col, beta, c, ohw);
+                    }
+                    continue;
+                }
+                // Several images: og x (bcn*OHW) result, then scattered to NCHW with the bias.
+                let c = s_out.get(og * ncols);
+                let col = s_col.get(packed_b_len(ncols, k));
+                im2col_packed(s, x, b0, bcn, grp, col);
+                sgemm_packed(og, ncols, k, 1.0, pa, col, 0.0, c, ncols);
+                for b in 0..bcn {
+                    for o in 0..og {
+                        let add = bias.map_or(0.0, |bv| bv[grp * og + o]);
+                        let dst = &mut yc[(b * s.o + grp * og + o) * ohw..][..ohw];
+                        for (d, v) in dst.iter_mut().zip(&c[o * ncols + b * ohw..][..ohw]) {
+                            *d = v + add;
+                        }
+                    }
+                }
+            }
+        }
+    }));
+}
+
+/// gx = conv_transpose(gy, w): the gradient of the forward with respect to x (overwritten).
+pub fn conv2d_backward_data(s: &ConvShape, gy: &[f32], w: &[f32], gx: &mut [f32]) {
+    check_lens(s, &[("gy", gy.len(), s.y_len()), ("w", w.len(), s.w_len()), ("gx", gx.len(), s.x_len())]);
+    let (og, k, ohw, hw) = (s.og(), s.ckk(), s.ohw(), s.h * s.w);
+    if s.n == 0 {
+        return;
+    }
+    // W_g^T (ckk x og), packed once: gcol = W_g^T * gy_g.
+    let pal = packed_a_len(k, og);
+    let mut pwt = vec![0.0f32; pal * s.g];
+    for grp in 0..s.g {
+        pack_a_full(true, k, og, &w[grp * og * k..][..og * k], k.max(1), &mut pwt[grp * pal..]);
+    }
+    let bc = chunk_images(s);
+    let gxp = SharedMut::new(gx);
+    let gxp = &gxp;
+    for_chunks(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
+        let [s_col, s_gy, s_pack] = &mut *sc.borrow_mut();
+        for ch in chunks {
+            let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
+            let ncols = bcn * ohw;
+            // Safety: chunk ch owns the input gradients of images b0..b0+bcn.
+            let gxc = unsafe { gxp.slice(b0 * s.c * hw, bcn * s.c * hw) };
+            if !(s.is_pointwise() && bcn == 1) {
+                gxc.fill(0.0);
+            }
+            for grp in 0..s.g {
+                let pa = &pwt[grp * pal..][..pal];
+                let (bsrc, ldb): (&[f32], usize) = if bcn == 1 {
+                    (&gy[(b0 * s.o + grp * og) * ohw..][..og * ohw], ohw)
+                } else {
+                    let t = s_gy.get(og * ncols);
+                    gather_rows(s, gy, b0, bcn, grp, t);
+                    (t, ncols)
+                };
+                if s.is_pointwise() && bcn == 1 {
+                    let dst = &mut gxc[grp * s.cg() * hw..][..s.cg() * hw];
+                    sgemm_packed_a(k, ncols, og, 1.0, pa, false, bsrc, ldb, 0.0, dst, hw, s_pack);
+                } else {
+                    let gcol = s_col.get(k * ncols);
+                    sgemm_packed_a(k, ncols, og, 1.0, pa, false, bsrc, ldb, 0.0, gcol, ncols, s_pack);
+                    col2im_add(s, gcol, 0, bcn, grp, gxc);
+                }
+            }
+        }
+    }));
+}
+
+/// gw = sum over the batch of gy * col^T (overwritten); gb = sum of gy per channel when given.
+pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f32], gb: Option<&mut [f32]>) {
+    check_lens(s, &[("x", x.len(), s.x_len()), ("gy", gy.len(), s.y_len()), ("gw", gw.len(), s.w_len())]);
+    let (og, k, ohw) = (s.og(), s.ckk(), s.ohw());
+    if let Some(gb) = gb {
+        check_lens(s, &[("gb", gb.len(), s.o)]);
+        let gbp = SharedMut::new(gb);
+        let gbp = &gbp;
+        parallel_for(s.o, |o| {
+            let mut acc = 0.0f64;
+            for b in 0..s.n {
+                acc += gy[(b * s.o + o) * ohw..][..ohw].iter().map(|&v| v as f64).sum::<f64>();
+            }
+            // Safety: each o is written by exactly one iteration.
+            unsafe { gbp.slice(o, 1)[0] = acc as f32 };
+        });
+    }
+    gw.fill(0.0);
+    if s.n == 0 {
+        return;
+    }
+    let bc = chunk_images(s);
+    let nch = s.n.div_ceil(bc);
+    let parts = num_threads().min(nch).max(1);
+    // Thread 0 sums into gw itself, thread t > 0 into partial t-1; added in thread order below.
+    let mut partials = vec![0.0f32; (parts - 1) * gw.len()];
+    let (gwp, pp) = (SharedMut::new(gw), SharedMut::new(&mut partials));
+    let (gwp, pp, wl) = (&gwp, &pp, s.w_len());
+    for_chunks(nch, |t, chunks| SCRATCH.with(|sc| {
+        let [s_col, s_gy, _] = &mut *sc.borrow_mut();
+        // Safety: thread t owns its accumulator exclusively.
+        let acc = unsafe { if t == 0 { gwp.slice(0, wl) } else { pp.slice((t - 1) * wl, wl) } };
+        for ch in chunks {
+            let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
+            let ncols = bcn * ohw;
+            for grp in 0..s.g {
+                let (a, lda): (&[f32], usize) = if bcn == 1 {
+                    (&gy[(b0 * s.o + grp * og) * ohw..][..og * ohw], ohw)
+                } else {
+                    let t = s_gy.get(og * ncols);
+                    gather_rows(s, gy, b0, bcn, grp, t);
+                    (t, ncols)
+                };
+                let (b, ldb): (&[f32], usize) = if s.is_pointwise() && bcn == 1 {
+                    (group_image(s, x, b0, grp), ohw)
+                } else {
+                    let col = s_col.get(k * ncols);
+                    im2col(s, x, b0, bcn, grp, col);
+                    (col, ncols)
+                };
+                sgemm_nt_acc(og, k, ncols, a, lda, b, ldb, &mut acc[grp * og * k..][..og * k], k);
+            }
+        }
+    }));
+    if parts > 1 {
+        let gwp = SharedMut::new(gw);
+        let gwp = &gwp;
+        crate::pool::parallel_ranges(wl, 4096, |r| {
+            // Safety: disjoint ranges of gw.
+            let dst = unsafe { gwp.slice(r.start, r.len()) };
+            for t in 1..parts {
+                for (d, v) in dst.iter_mut().zip(&partials[(t - 1) * wl + r.start..][..r.len()]) {
+                    *d += *v;
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,103 @@
+//! GEMM on operands packed once for the whole K range, for callers that reuse an operand many
+//! times (conv weights across a batch) or that build an operand directly in packed form
+//! (im2col writing the B strips). Layout (same as `gemm_pack`, with kc = K): A in strips of
+//! `Isa::strip_h` rows, each K x h; B in strips of `Isa::strip_w` columns, each K x w.
+
+use super::gemm::{isa, Isa, Scratch};
+use super::gemm_pack::{pack_a, pack_b};
+
+const KC: usize = 256;
+const NC: usize = 512;
+
+/// Floats needed for a packed A of m rows (or a packed B of m columns) over depth k.
+pub fn packed_a_len(m: usize, k: usize) -> usize { m.div_ceil(isa().mr) * isa().mr * k }
+pub fn packed_b_len(n: usize, k: usize) -> usize { n.div_ceil(isa().nr) * isa().nr * k }
+
+/// The B strips of an n-column operand: (first column, width incl. zero padding).
+pub fn b_strips(n: usize) -> impl Iterator<Item = (usize, usize)> {
+    let ia: &'static Isa = isa();
+    let mut j = 0;
+    std::iter::from_fn(move || {
+        if j >= n {
+            return None;
+        }
+        let w = ia.strip_w(n - j);
+        let r = (j, w);
+        j += w;
+        Some(r)
+    })
+}
+
+/// Packs op(A) (m x k; `ta`: stored k x m with leading dim lda) into `dst`.
+pub fn pack_a_full(ta: bool, m: usize, k: usize, a: &[f32], lda: usize, dst: &mut [f32]) {
+    assert!(dst.len() >= packed_a_len(m, k) && a.len() >= need(ta, m, k, lda), "pack_a_full: buffer too small");
+    unsafe { pack_a(isa(), ta, a.as_ptr(), lda, 0, m, 0, k, dst.as_mut_ptr()) }
+}
+
+/// Packs op(B) (k x n; `tb`: stored n x k with leading dim ldb) into `dst`.
+pub fn pack_b_full(tb: bool, k: usize, n: usize, b: &[f32], ldb: usize, dst: &mut [f32]) {
+    assert!(dst.len() >= packed_b_len(n, k) && b.len() >= need(!tb, n, k, ldb), "pack_b_full: buffer too small");
+    unsafe { pack_b(isa(), tb, b.as_ptr(), ldb, 0, k, 0, n, dst.as_mut_ptr()) }
+}
+
+fn need(t: bool, outer: usize, k: usize, ld: usize) -> usize {
+    let (r, c) = if t { (k, outer) } else { (outer, k) };
+    if r == 0 || c == 0 { 0 } else { (r - 1) * ld + c }
+}
+
+/// C = alpha * A * B + beta * C with both operands pre-packed (single-threaded).
+#[allow(clippy::too_many_arguments)]
+pub fn sgemm_packed(m: usize, n: usize, k: usize, alpha: f32, pa: &[f32], pb: &[f32], beta: f32,
+                    c: &mut [f32], ldc: usize) {
+    assert!(pa.len() >= packed_a_len(m, k) && pb.len() >= packed_b_len(n, k), "sgemm_packed: packed operands too small");
+    assert!(m == 0 || n == 0 || (n <= ldc && c.len() >= (m - 1) * ldc + n), "sgemm_packed: C too small");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        for i in 0..m {
+            c[i * ldc..i * ldc + n].iter_mut().for_each(|x| *x = if beta == 0.0 { 0.0 } else { *x * beta });
+        }
+        return;
+    }
+    let ia = isa();
+    let cp = c.as_mut_ptr();
+    let mut pc = 0;
+    while pc < k {
+        let kc = (k - pc).min(KC);
+        let beta_p = if pc == 0 { beta } else { 1.0 };
+        let mut jc = 0;
+        while jc < n {
+            let nc = (n - jc).min(NC);
+            let mut i = 0;
+            while i < m {
+                let h = ia.strip_h(m - i);
+                let m_eff = (m - i).min(h);
+                // Strips before this one are all full height, so this one starts at i * k.
+                let a = unsafe { pa.as_ptr().add(i * k + pc * h) };
+                let mut j = jc;
+                while j < jc + nc {
+                    let w = ia.strip_w(n - j);
+                    let n_eff = (n - j).min(w);
+                    unsafe {
+                        (ia.tile)(h, w, kc, a, pb.as_ptr().add(j * k + pc * w), cp.add(i * ldc + j), ldc,
+                                  m_eff, n_eff, alpha, beta_p);
+                    }
+                    j += w;
+                }
+                i += h;
+            }
+            jc += nc;
+        }
+        pc += kc;
+    }
+}
+
+/// Scratch-friendly helper: packs B into `scratch` and multiplies with a pre-packed A.
+#[allow(clippy::too_many_arguments)]
+pub fn sgemm_packed_a(m: usize, n: usize, k: usize, alpha: f32, pa: &[f32], tb: bool, b: &[f32], ldb: usize,
+                      beta: f32, c: &mut [f32], ldc: usize, scratch: &mut Scratch) {
+    let pb = scratch.get(packed_b_len(n, k));
+    pack_b_full(tb, k, n, b, ldb, pb);
+    sgemm_packed(m, n, k, alpha, pa, pb, beta, c, ldc);
+}
