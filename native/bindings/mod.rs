@@ -3,10 +3,13 @@
 
 use crate::napi::{napi_env, napi_value};
 
+mod check;
 mod info;
 mod blas;
 mod conv;
 mod nn;
+mod nn_norm_loss;
+mod nn_pool;
 mod optim;
 
 pub unsafe fn register(env: napi_env, exports: napi_value) {
@@ -14,5 +17,7 @@ pub unsafe fn register(env: napi_env, exports: napi_value) {
     blas::register(env, exports);
     conv::register(env, exports);
     nn::register(env, exports);
+    nn_norm_loss::register(env, exports);
+    nn_pool::register(env, exports);
     optim::register(env, exports);
 }

@@ -155,6 +155,7 @@ mod tests {
     }
 
     /// Straightforward f64 reference of forward + backward, training or eval.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     fn naive(x: &[f32], gy: &[f32], g: &[f32], b: &[f32], rm: &[f32], rv: &[f32], s: BnShape, training: bool)
              -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
         let (n, c, hw) = (s.n, s.c, s.hw);
