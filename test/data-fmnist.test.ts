@@ -1,21 +1,16 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { labelHistogram, type ArrayDataset, type Splits } from '../src/data/dataset.js';
 import { loadIdxDir, parseIdx } from '../src/data/idx.js';
+import { FMNIST_DIR } from './helpers/shared-data.js';
 import { binaryProblem, classListProblem, scoreOriginal } from '../src/data/problems.js';
 
 
 
-// ../shared beside the project root (DESIGN.md), or SEAM_SHARED, or the machine-wide copy
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const dir = [process.env['SEAM_SHARED'] ?? '', join(ROOT, '../shared'), join(ROOT, 'shared'), '/work/shared']
-  .filter((d) => d !== '')
-  .map((d) => join(d, 'data/fashion-mnist'))
-  .find((d) => existsSync(d)) ?? join(ROOT, '../shared/data/fashion-mnist');
+const dir = FMNIST_DIR;
 
 let fm: Splits<ArrayDataset>;
 beforeAll(async () => {
