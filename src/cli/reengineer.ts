@@ -1,0 +1,120 @@
+// `seam reengineer`: load a model and a dataset, build the target problem, run SeaM's search and
+// write masks.pt, log.jsonl, report.json and report.html into --out.
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  binaryProblem, cifar100SuperclassProblem, classListProblem, csvSuperclassProblem, dataSpecFromArgs, evalLoader, openData, trainLoader,
+  type OpenedData, type TargetProblem,
+} from '../data/index.js';
+import { loadModel } from '../models/load.js';
+import { paperDefaults } from '../seam/defaults.js';
+import { countFlops } from '../seam/flops.js';
+import { saveMaskFile } from '../seam/mask-file.js';
+import { renderHtml, summaryTable, type Report } from '../seam/report.js';
+import { reengineer, type SearchOptions } from '../seam/search.js';
+import { SearchProgress } from './progress.js';
+import { intFlag, numFlag, UsageError } from './args.js';
+
+export const REENGINEER_USAGE = `seam reengineer --model FILE [--arch NAME] --data KIND:PATH
+    (--target-class C | --target-classes a,b,c | --superclass N [--superclass-csv FILE])
+    [--epochs 300] [--alpha A] [--lr-mask L] [--lr-head 0.1] [--batch-size 64] [--seed 0] [--early-stop -1]
+    [--mean M[,M,M]] [--std S[,S,S]] [--augment none|crop-flip] [--resume] [--json] [--quiet] --out DIR`;
+
+export function buildProblem(data: OpenedData, v: Record<string, string | boolean | undefined>, seed: number): TargetProblem {
+  const splits = { train: data.train, test: data.test };
+  const given = ['target-class', 'target-classes', 'superclass'].filter((k) => v[k] !== undefined);
+  if (given.length !== 1) throw new UsageError(`give exactly one of --target-class, --target-classes, --superclass (got ${given.length ? given.join(', ') : 'none'})`);
+  if (v['target-class'] !== undefined) return binaryProblem(splits, String(v['target-class']), { seed });
+  if (v['target-classes'] !== undefined) {
+    const classes = String(v['target-classes']).split(',').map((s) => s.trim()).filter(Boolean);
+    if (classes.length < 2) throw new UsageError('--target-classes needs at least two classes (use --target-class for one)');
+    return classListProblem(splits, classes);
+  }
+  const sc = String(v.superclass);
+  if (v['superclass-csv']) return csvSuperclassProblem(splits, { file: String(v['superclass-csv']) }, sc);
+  if (data.spec.kind !== 'cifar100') throw new UsageError('--superclass needs CIFAR-100 data or a --superclass-csv mapping');
+  return cifar100SuperclassProblem(splits, /^\d+$/.test(sc) ? Number(sc) : sc);
+}
+
+export async function reengineerCommand(argv: string[]): Promise<number> {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' }, arch: { type: 'string' }, data: { type: 'string' },
+      'target-class': { type: 'string' }, 'target-classes': { type: 'string' }, superclass: { type: 'string' }, 'superclass-csv': { type: 'string' },
+      epochs: { type: 'string' }, alpha: { type: 'string' }, 'lr-mask': { type: 'string' }, 'lr-head': { type: 'string' },
+      'batch-size': { type: 'string' }, seed: { type: 'string' }, 'early-stop': { type: 'string' },
+      mean: { type: 'string' }, std: { type: 'string' }, augment: { type: 'string' },
+      out: { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (!v.model || !v.data || !v.out) throw new UsageError(`missing --model, --data or --out\n${REENGINEER_USAGE}`);
+  const seed = intFlag(v.seed, 'seed', 0);
+  const loaded = loadModel(v.model, { arch: v.arch });
+  const log = (s: string): void => void (v.quiet || process.stderr.write(`${s}\n`));
+  log(`model: ${v.model} (${loaded.format}), architecture ${loaded.arch} (${loaded.reason})`);
+  const data = await openData(dataSpecFromArgs({ data: v.data, mean: v.mean, std: v.std, augment: v.augment }));
+  const problem = buildProblem(data, v, seed);
+  log(`problem: ${problem.description}; ${problem.train.length} training and ${problem.test.length} test samples`);
+  const defaults = paperDefaults(loaded.arch, data.spec.kind, problem.kind);
+  const opts: SearchOptions = {
+    epochs: intFlag(v.epochs, 'epochs', 300),
+    batchSize: intFlag(v['batch-size'], 'batch-size', 64),
+    alpha: numFlag(v.alpha, 'alpha', defaults.alpha),
+    lrMask: numFlag(v['lr-mask'], 'lr-mask', defaults.lrMask),
+    lrHead: numFlag(v['lr-head'], 'lr-head', defaults.lrHead),
+    seed,
+    earlyStop: intFlag(v['early-stop'], 'early-stop', -1),
+  };
+  if (v.alpha === undefined || v['lr-mask'] === undefined) log(`defaults from ${defaults.source}: lr_mask ${opts.lrMask}, alpha ${opts.alpha}`);
+  mkdirSync(v.out, { recursive: true });
+  const progress = new SearchProgress(process.stderr, Boolean(v.quiet));
+  const logFile = join(v.out, 'log.jsonl');
+  if (!v.resume) writeFileSync(logFile, '');
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  let result;
+  try {
+    result = await reengineer(loaded.model, {
+      problem,
+      train: trainLoader(data, problem.train, { batchSize: opts.batchSize!, seed }),
+      test: evalLoader(data, problem.test, { batchSize: 256 }),
+    }, {
+      ...opts,
+      checkpoint: join(v.out, 'checkpoint.safetensors'),
+      resume: Boolean(v.resume),
+      signal: controller.signal,
+      onEvent: (e) => {
+        progress.handle(e);
+        if (e.type === 'epoch') appendFileSync(logFile, `${JSON.stringify(e.log)}\n`);
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+  const sample = [data.channels, ...(data.evalTransform.height ? [data.evalTransform.height, data.evalTransform.width] : [])];
+  const report: Report = {
+    model: { file: v.model, arch: loaded.arch, format: loaded.format, parameters: [...loaded.stateDict.values()].reduce((a, t) => a + (t.dtype === 'f32' ? t.size : 0), 0) },
+    problem: { description: problem.description, classes: problem.classes, trainSamples: problem.train.length, testSamples: problem.test.length },
+    options: { ...opts, data: v.data, arch: loaded.arch, defaults: defaults.source },
+    originalAccuracy: result.originalAccuracy, accuracy: result.accuracy, retention: result.retention,
+    bestEpoch: result.bestEpoch, epochsRun: result.epochsRun, seconds: result.seconds, cancelled: result.cancelled,
+    flops: (({ dense, effective }) => ({ dense, effective }))(countFlops(loaded.model, sample)),
+    layers: result.layers, epochs: result.log,
+  };
+  saveMaskFile(join(v.out, 'masks.pt'), result.masks, result.head);
+  writeFileSync(join(v.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(v.out, 'report.html'), renderHtml(report));
+  if (!v.quiet) process.stderr.write(`\n${summaryTable(report)}\nwrote ${join(v.out, 'masks.pt')}, log.jsonl, report.json, report.html\n`);
+  if (v.json) {
+    console.log(JSON.stringify({
+      original_accuracy: result.originalAccuracy, accuracy: result.accuracy, retention: result.retention, best_epoch: result.bestEpoch,
+      epochs_run: result.epochsRun, seconds: Math.round(result.seconds * 10) / 10, cancelled: result.cancelled,
+      flops_dense: report.flops.dense, flops_effective: report.flops.effective, out: v.out,
+    }));
+  }
+  return result.cancelled ? 130 : 0;
+}
