@@ -6,14 +6,22 @@ function median(xs: number[]): number {
   return s[s.length >> 1];
 }
 
+/** Median wall ms; also records the median CPU ms per thread (robust when the machine is shared). */
+let cpuMs = 0;
+const threads = JSON.parse(native.info()).threads as number;
 function time(f: () => void, reps = 15, warm = 3): number {
   for (let i = 0; i < warm; i++) f();
   const ts: number[] = [];
+  const cs: number[] = [];
   for (let i = 0; i < reps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     f();
     ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cs.push((c.user + c.system) / 1e3 / threads);
   }
+  cpuMs = median(cs);
   return median(ts);
 }
 

@@ -1,3 +1,90 @@
-use crate::napi::{napi_env, napi_value};
+//! Conv2d (NCHW f32) bindings. params: Int32Array [N,C,H,W,O,KH,KW,SH,SW,PH,PW,DH,DW,G].
+//! Every buffer length is checked against the params before a kernel runs.
 
-pub unsafe fn register(_env: napi_env, _exports: napi_value) {}
+use crate::export_fns;
+use crate::kernels::conv::{conv2d_backward_data, conv2d_backward_weight, conv2d_forward};
+use crate::kernels::im2col::ConvShape;
+use crate::napi::{napi_env, napi_value, Args, OpResult, Ret};
+
+fn shape(a: &mut Args, i: usize) -> Result<ConvShape, String> {
+    let p = a.i32_in(i)?;
+    ConvShape::from_params(a.op, p)
+}
+
+/// Names the buffer, its expected size as a product and the conv geometry.
+fn expect(op: &str, s: &ConvShape, name: &str, got: usize, dims: &str, vals: &[usize]) -> Result<(), String> {
+    let want: usize = vals.iter().product();
+    if got != want {
+        let prod = vals.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("*");
+        return Err(format!("{op}: {name} has {got} elements, expected {dims} = {prod}={want} ({})", s.describe()));
+    }
+    Ok(())
+}
+
+fn expect_x(op: &str, s: &ConvShape, name: &str, got: usize) -> Result<(), String> {
+    expect(op, s, name, got, "N*C*H*W", &[s.n, s.c, s.h, s.w])
+}
+fn expect_y(op: &str, s: &ConvShape, name: &str, got: usize) -> Result<(), String> {
+    expect(op, s, name, got, "N*O*OH*OW", &[s.n, s.o, s.oh, s.ow])
+}
+fn expect_w(op: &str, s: &ConvShape, name: &str, got: usize) -> Result<(), String> {
+    expect(op, s, name, got, "O*(C/G)*KH*KW", &[s.o, s.cg(), s.kh, s.kw])
+}
+
+/// conv2dForward(x, w, bias | null, y, params)
+fn forward(a: &mut Args) -> OpResult {
+    let op = a.op;
+    let s = shape(a, 4)?;
+    let x = a.f32_in(0)?;
+    let w = a.f32_in(1)?;
+    let bias = a.f32_in_opt(2)?;
+    let y = a.f32_out(3)?;
+    expect_x(op, &s, "x", x.len())?;
+    expect_w(op, &s, "w", w.len())?;
+    expect_y(op, &s, "y", y.len())?;
+    if let Some(b) = bias {
+        expect(op, &s, "bias", b.len(), "O", &[s.o])?;
+    }
+    conv2d_forward(&s, x, w, bias, y);
+    Ok(Ret::Undefined)
+}
+
+/// conv2dBackwardData(gy, w, gx, params)
+fn backward_data(a: &mut Args) -> OpResult {
+    let op = a.op;
+    let s = shape(a, 3)?;
+    let gy = a.f32_in(0)?;
+    let w = a.f32_in(1)?;
+    let gx = a.f32_out(2)?;
+    expect_y(op, &s, "gy", gy.len())?;
+    expect_w(op, &s, "w", w.len())?;
+    expect_x(op, &s, "gx", gx.len())?;
+    conv2d_backward_data(&s, gy, w, gx);
+    Ok(Ret::Undefined)
+}
+
+/// conv2dBackwardWeight(x, gy, gw, gb | null, params)
+fn backward_weight(a: &mut Args) -> OpResult {
+    let op = a.op;
+    let s = shape(a, 4)?;
+    let x = a.f32_in(0)?;
+    let gy = a.f32_in(1)?;
+    let gw = a.f32_out(2)?;
+    let gb = a.f32_out_opt(3)?;
+    expect_x(op, &s, "x", x.len())?;
+    expect_y(op, &s, "gy", gy.len())?;
+    expect_w(op, &s, "gw", gw.len())?;
+    if let Some(b) = gb.as_deref() {
+        expect(op, &s, "gb", b.len(), "O", &[s.o])?;
+    }
+    conv2d_backward_weight(&s, x, gy, gw, gb);
+    Ok(Ret::Undefined)
+}
+
+pub unsafe fn register(env: napi_env, exports: napi_value) {
+    export_fns!(env, exports, {
+        "conv2dForward" => forward,
+        "conv2dBackwardData" => backward_data,
+        "conv2dBackwardWeight" => backward_weight,
+    });
+}
