@@ -57,7 +57,8 @@ export class Pickler {
 
   private str(s: string): void {
     const b = Buffer.from(s, 'utf8');
-    if (b.byteLength < 256) this.byte(0x8c, b.byteLength); else { this.byte(0x58); this.u32(b.byteLength); }
+    this.byte(0x58); // BINUNICODE (SHORT_BINUNICODE would need protocol 4)
+    this.u32(b.byteLength);
     this.raw(b);
   }
 
@@ -116,6 +117,11 @@ export class Pickler {
       for (const [k, x] of entries.slice(i, i + 1000)) { this.value(k); this.value(x); }
       this.byte(0x75);
     }
+  }
+
+  /** SETITEM: the key and value just pickled go into the dict below them. */
+  setItem(): void {
+    this.byte(0x73);
   }
 
   /** An OrderedDict: collections.OrderedDict() then SETITEMS. */

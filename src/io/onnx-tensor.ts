@@ -1,0 +1,92 @@
+/** ONNX TensorProto <-> RawTensor (raw_data, the typed *_data fields, external data files). */
+import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import { isAbsolute, join, normalize } from 'node:path';
+import type { DType, RawData, RawTensor } from './types.js';
+import { allocData, bytesOf, dtypeSize, numel } from './dtype.js';
+import { OnnxDataType, type Int64, type PbTensor } from './onnx-schema.js';
+
+const DTYPE_OF: Record<number, DType> = {
+  [OnnxDataType.FLOAT]: 'f32', [OnnxDataType.DOUBLE]: 'f64', [OnnxDataType.FLOAT16]: 'f16', [OnnxDataType.BFLOAT16]: 'bf16',
+  [OnnxDataType.INT64]: 'i64', [OnnxDataType.INT32]: 'i32', [OnnxDataType.INT16]: 'i16', [OnnxDataType.INT8]: 'i8',
+  [OnnxDataType.UINT8]: 'u8', [OnnxDataType.BOOL]: 'bool',
+};
+export const ONNX_TYPE_OF: Record<DType, number> = {
+  f32: OnnxDataType.FLOAT, f64: OnnxDataType.DOUBLE, f16: OnnxDataType.FLOAT16, bf16: OnnxDataType.BFLOAT16, i64: OnnxDataType.INT64,
+  i32: OnnxDataType.INT32, i16: OnnxDataType.INT16, i8: OnnxDataType.INT8, u8: OnnxDataType.UINT8, bool: OnnxDataType.BOOL,
+};
+
+function toInt(v: Int64, where: string): number {
+  const n = typeof v === 'number' ? v : Number(v.toString());
+  if (!Number.isSafeInteger(n)) throw new Error(`${where}: integer ${String(v)} is out of range`);
+  return n;
+}
+
+export function tensorFromProto(t: PbTensor, where: string, baseDir: string | undefined): RawTensor {
+  const type = t.data_type ?? 0;
+  const dtype = DTYPE_OF[type];
+  if (!dtype) throw new Error(`${where}: unsupported tensor data type ${type}`);
+  const shape = (t.dims ?? []).map((d) => {
+    const n = toInt(d, where);
+    if (n < 0) throw new Error(`${where}: negative dimension ${n}`);
+    return n;
+  });
+  const n = numel(shape, where);
+  const data = allocData(dtype, n);
+  const nbytes = n * dtypeSize(dtype);
+  if (t.data_location === 1) {
+    readExternal(t, where, baseDir, bytesOf(data));
+  } else if (t.raw_data && t.raw_data.byteLength > 0) {
+    if (t.raw_data.byteLength !== nbytes) throw new Error(`${where}: raw_data holds ${t.raw_data.byteLength} bytes, ${dtype} [${shape.join(', ')}] needs ${nbytes}`);
+    bytesOf(data).set(t.raw_data);
+  } else if (n > 0) {
+    fillTyped(t, dtype, data, n, where);
+  }
+  return { dtype, shape, data };
+}
+
+function fillTyped(t: PbTensor, dtype: DType, data: RawData, n: number, where: string): void {
+  const src: readonly (number | Int64)[] =
+    dtype === 'f32' ? t.float_data ?? [] : dtype === 'f64' ? t.double_data ?? [] : dtype === 'i64' ? t.int64_data ?? [] : t.int32_data ?? [];
+  if (src.length !== n) throw new Error(`${where}: typed data holds ${src.length} values, shape needs ${n}`);
+  if (data instanceof BigInt64Array) {
+    for (let i = 0; i < n; i++) {
+      const v = src[i]!;
+      data[i] = BigInt(typeof v === 'number' ? v : v.toString());
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = src[i]!;
+      data[i] = typeof v === 'number' ? v : toInt(v, where);
+    }
+  }
+}
+
+function readExternal(t: PbTensor, where: string, baseDir: string | undefined, dst: Uint8Array): void {
+  const kv = new Map((t.external_data ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+  const location = kv.get('location');
+  if (!location) throw new Error(`${where}: external data without a location`);
+  if (baseDir === undefined) throw new Error(`${where}: external data "${location}" needs the model's folder (read the model from a path)`);
+  const rel = normalize(location);
+  if (isAbsolute(rel) || rel.startsWith('..')) throw new Error(`${where}: external data location "${location}" leaves the model's folder`);
+  const offset = Number(kv.get('offset') ?? '0');
+  const length = kv.has('length') ? Number(kv.get('length')) : dst.byteLength;
+  if (!Number.isSafeInteger(offset) || offset < 0 || length !== dst.byteLength) throw new Error(`${where}: external data offset ${offset} / length ${length} do not match ${dst.byteLength} bytes`);
+  const path = join(baseDir, rel);
+  const fd = openSync(path, 'r');
+  try {
+    if (offset + length > fstatSync(fd).size) throw new Error(`${where}: external data [${offset}, +${length}) runs past the end of ${path}`);
+    let done = 0;
+    while (done < length) {
+      const got = readSync(fd, dst, done, length - done, offset + done);
+      if (got === 0) throw new Error(`${where}: unexpected end of ${path}`);
+      done += got;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A RawTensor as a TensorProto with raw_data. */
+export function tensorToProto(name: string, t: RawTensor): PbTensor {
+  return { name, dims: t.shape.slice(), data_type: ONNX_TYPE_OF[t.dtype], raw_data: bytesOf(t.data).slice() };
+}
