@@ -156,3 +156,123 @@ describe('CIFAR-100 binary layout', () => {
     expect(() => cifar100SuperclassProblem(splits, 'dragons')).toThrow(/no CIFAR-100 superclass named "dragons"/);
   });
 });
+
+// ---- python layout: pickles crafted opcode by opcode, as Python 2's cPickle writes numpy batches ----
+
+/** Emits protocol-2 pickle opcodes; `bytesKeys` writes dict keys as Python 3 bytes (SHORT_BINBYTES). */
+class PickleBytes {
+  private parts: number[] = [];
+  constructor(private bytesKeys = false) {
+    this.op(0x80, 2);
+  }
+  op(...b: number[]): this {
+    this.parts.push(...b);
+    return this;
+  }
+  str(s: string): this {
+    const b = Buffer.from(s, 'latin1');
+    return b.length < 256 ? this.op(0x55, b.length, ...b) : this.op(0x54, ...u32(b.length), ...b); // SHORT_BINSTRING / BINSTRING
+  }
+  key(s: string): this {
+    if (!this.bytesKeys) return this.str(s);
+    const b = Buffer.from(s, 'latin1');
+    return this.op(0x43, b.length, ...b); // SHORT_BINBYTES
+  }
+  int(v: number): this {
+    return v >= 0 && v < 256 ? this.op(0x4b, v) : this.op(0x4a, ...u32(v)); // BININT1 / BININT
+  }
+  global(mod: string, name: string): this {
+    return this.op(0x63, ...Buffer.from(`${mod}\n${name}\n`, 'latin1')); // GLOBAL
+  }
+  /** numpy.core.multiarray._reconstruct(ndarray, (0,), 'b') + BUILD (1, shape, dtype('u1'), False, raw) */
+  ndarrayU8(shape: number[], raw: Uint8Array): this {
+    this.global('numpy.core.multiarray', '_reconstruct').global('numpy', 'ndarray').int(0).op(0x85).str('b').op(0x87, 0x52);
+    this.op(0x28).int(1).op(0x28);
+    for (const d of shape) this.int(d);
+    this.op(0x74); // shape tuple
+    this.global('numpy', 'dtype').str('u1').int(0).int(1).op(0x87, 0x52); // dtype('u1', 0, 1)
+    this.op(0x28).int(3).str('|').op(0x4e, 0x4e, 0x4e).int(0xffffffff).int(0xffffffff).int(0).op(0x74, 0x62); // dtype BUILD
+    this.op(0x89); // fortran False
+    this.str(Buffer.from(raw).toString('latin1'));
+    return this.op(0x74, 0x62); // state tuple, BUILD
+  }
+  intList(v: number[]): this {
+    this.op(0x5d, 0x28); // EMPTY_LIST MARK
+    for (const x of v) this.int(x);
+    return this.op(0x65); // APPENDS
+  }
+  strList(v: readonly string[]): this {
+    this.op(0x5d, 0x28);
+    for (const x of v) this.str(x);
+    return this.op(0x65);
+  }
+  bytes(): Buffer {
+    return Buffer.from([...this.parts, 0x2e]); // STOP
+  }
+}
+
+function u32(v: number): number[] {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v >>> 0);
+  return [...b];
+}
+
+function pyBatch(f: Fixture, from: number, to: number, cifar100: boolean, bytesKeys = false): Buffer {
+  const raw = Buffer.concat(f.pixels.slice(from, to));
+  const p = new PickleBytes(bytesKeys).op(0x7d, 0x28); // EMPTY_DICT MARK
+  p.key('data').ndarrayU8([to - from, 3072], raw);
+  if (cifar100) {
+    p.key('fine_labels').intList(f.fine.slice(from, to));
+    p.key('coarse_labels').intList(f.coarse.slice(from, to));
+  } else {
+    p.key('labels').intList(f.fine.slice(from, to));
+  }
+  p.key('batch_label').str('training batch');
+  return p.op(0x75).bytes(); // SETITEMS
+}
+
+describe('CIFAR python layout (pickled numpy batches)', () => {
+  const f10 = makeSamples(6 * 5, 10, 3);
+  const f100 = makeSamples(30, 100, 4);
+  const root = mkdtempSync(join(tmpdir(), 'seam-cifar-py-'));
+  const d10 = join(root, 'cifar-10-batches-py');
+  mkdirSync(d10);
+  for (let b = 0; b < 5; b++) writeFileSync(join(d10, `data_batch_${b + 1}`), pyBatch(f10, b * 5, b * 5 + 5, false));
+  writeFileSync(join(d10, 'test_batch'), pyBatch(f10, 25, 30, false));
+  const renamed = CIFAR10_CLASSES.map((c) => c.toUpperCase());
+  writeFileSync(join(d10, 'batches.meta'), new PickleBytes().op(0x7d).str('label_names').strList(renamed).op(0x73).bytes()); // SETITEM
+  const d100 = join(root, 'c100', 'cifar-100-python');
+  mkdirSync(d100, { recursive: true });
+  writeFileSync(join(d100, 'train'), pyBatch(f100, 0, 20, true, true));
+  writeFileSync(join(d100, 'test'), pyBatch(f100, 20, 30, true, true));
+
+  it('CIFAR-10 from the folder and from a .tar.gz, with names from batches.meta', async () => {
+    execFileSync('tar', ['-czf', join(root, 'cifar-10-python.tar.gz'), '-C', root, 'cifar-10-batches-py']);
+    for (const p of [root, join(root, 'cifar-10-python.tar.gz')]) {
+      const { train, test } = await loadCifar(p, 'cifar10');
+      expect([train.length, test.length]).toEqual([25, 5]);
+      expect(train.classNames).toEqual(renamed);
+      expectExact(train, f10, 0);
+      expectExact(test, f10, 25);
+    }
+  });
+
+  it('CIFAR-100 with bytes keys, fine and coarse labels', async () => {
+    const { train, test } = await loadCifar(join(root, 'c100'), 'cifar100');
+    expectExact(train, f100, 0);
+    expectExact(test, f100, 20);
+    expect(Array.from(test.extraLabels['coarse']!)).toEqual(f100.coarse.slice(20, 30));
+    expect(train.classNames).toEqual(CIFAR100_CLASSES);
+  });
+
+  it('bad pickles name the file', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'seam-cifar-badpy-'));
+    for (let b = 1; b <= 5; b++) writeFileSync(join(d, `data_batch_${b}`), pyBatch(f10, 0, 5, false));
+    writeFileSync(join(d, 'test_batch'), new PickleBytes().global('os', 'system').bytes());
+    await expect(loadCifar(d, 'cifar10')).rejects.toThrow(/test_batch: cannot read the pickle \(.*os\.system/);
+    const wrong = f10.fine.slice(0, 5);
+    wrong[2] = 11;
+    writeFileSync(join(d, 'test_batch'), pyBatch({ ...f10, fine: wrong }, 0, 5, false));
+    await expect(loadCifar(d, 'cifar10')).rejects.toThrow(/test_batch: labels 11 of sample 2 is out of range 0\.\.9/);
+  });
+});
