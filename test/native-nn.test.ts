@@ -1,5 +1,6 @@
 // The nn and optim kernels of the addon against PyTorch's golden outputs (../shared/golden/ops.safetensors)
 // and naive JS loops, plus the errors bad calls must raise.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -261,6 +262,30 @@ describe('naive JS checks (small and multi-threaded sizes)', () => {
     const y1 = new Float32Array(64 * 16 * 1024), y2 = new Float32Array(y1.length);
     bn(y1); bn(y2);
     expect(Buffer.compare(Buffer.from(y1.buffer), Buffer.from(y2.buffer))).toBe(0);
+  });
+
+  it('results are bitwise identical for 1, 3 and the default number of threads', () => {
+    // Each child loads the addon with its own pool size and prints a digest of reductions and BN.
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+    const script = `
+      const native = require('node-gyp-build')(${JSON.stringify(root)});
+      const n = 3_000_017, x = new Float32Array(n);
+      for (let i = 0; i < n; i++) x[i] = Math.sin(i * 0.37) * 3 + 1;
+      const rows = 4096, cols = 700, out = new Float32Array(cols);
+      native.sumRows(x.subarray(0, rows * cols), out, rows, cols);
+      const N = 32, C = 8, HW = 4096, y = new Float32Array(N * C * HW);
+      const one = new Float32Array(C).fill(1), rm = new Float32Array(C), rv = one.slice(), sm = rm.slice(), si = rm.slice();
+      native.batchNorm2dForward(x.subarray(0, N * C * HW), one, rm.slice(), rm, rv, y, sm, si, N, C, HW, true, 0.1, 1e-5);
+      const probs = new Float32Array(1000 * 100), labels = new Int32Array(1000);
+      const loss = native.crossEntropyForward(x.subarray(0, 100000), labels, probs, 1000, 100);
+      const h = (a) => require('node:crypto').createHash('sha256').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+      console.log(JSON.stringify([native.sum(x), native.countPositive(x), loss, h(out), h(y), h(rv), h(si), h(probs)]));`;
+    const run = (threads?: string) => execFileSync(process.execPath, ['-e', script], {
+      cwd: root, encoding: 'utf8', env: { ...process.env, SEAM_NUM_THREADS: threads ?? '' },
+    });
+    const base = run();
+    expect(run('1')).toBe(base);
+    expect(run('3')).toBe(base);
   });
 
   // Naive pooling over every tap (PyTorch rules): max with -inf padding, avg with count_include_pad.

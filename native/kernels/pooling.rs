@@ -99,37 +99,48 @@ fn taps(o: usize, stride: usize, pad: usize, k: usize, d: usize, len: usize) -> 
     (i0.max(0) as usize, i1.max(i0) as usize)
 }
 
+/// Valid taps of every output position along one dimension: (first tap, end tap, window start).
+fn dim_taps(n_out: usize, stride: usize, pad: usize, k: usize, d: usize, len: usize) -> Vec<(usize, usize, i64)> {
+    (0..n_out)
+        .map(|o| {
+            let (t0, t1) = taps(o, stride, pad, k, d, len);
+            (t0, t1, (o * stride) as i64 - pad as i64)
+        })
+        .collect()
+}
+
 /// Max pooling; argmax receives the flat index h*W+w inside the plane of each maximum
 /// (first maximum; NaN propagates), or -1 for a window holding no input element.
 pub fn max_forward(x: &[f32], y: &mut [f32], argmax: &mut [i32], g: &PoolGeom) {
     let (yp, ap) = (SharedMut::new(y), SharedMut::new(argmax));
     let (ihw, ohw) = (g.h * g.w, g.oh * g.ow);
+    let rows = dim_taps(g.oh, g.sh, g.ph, g.kh, g.dh, g.h);
+    let cols = dim_taps(g.ow, g.sw, g.pw, g.kw, g.dw, g.w);
     per_plane(g, |pl| {
         let xs = &x[pl * ihw..(pl + 1) * ihw];
         let (ys, am) = unsafe { (yp.slice(pl * ohw, ohw), ap.slice(pl * ohw, ohw)) };
-        for oy in 0..g.oh {
-            let (a0, a1) = taps(oy, g.sh, g.ph, g.kh, g.dh, g.h);
-            let y0 = (oy * g.sh) as i64 - g.ph as i64;
-            for ox in 0..g.ow {
-                let (b0, b1) = taps(ox, g.sw, g.pw, g.kw, g.dw, g.w);
-                let x0 = (ox * g.sw) as i64 - g.pw as i64;
-                let mut best = f32::NEG_INFINITY;
-                let mut bi: i64 = -1;
+        for (oy, &(a0, a1, y0)) in rows.iter().enumerate() {
+            for (ox, &(b0, b1, x0)) in cols.iter().enumerate() {
+                let o = oy * g.ow + ox;
+                if a0 >= a1 || b0 >= b1 {
+                    (ys[o], am[o]) = (f32::NEG_INFINITY, -1);
+                    continue;
+                }
+                // As PyTorch: start at the first valid tap, then take strictly greater values
+                // (ties keep the first) or NaN (a later NaN wins). Selects, not branches.
+                let first = (y0 + (a0 * g.dh) as i64) as usize * g.w + (x0 + (b0 * g.dw) as i64) as usize;
+                let (mut best, mut bi) = (xs[first], first);
                 for a in a0..a1 {
-                    let iy = (y0 + (a * g.dh) as i64) as usize;
+                    let row = (y0 + (a * g.dh) as i64) as usize * g.w;
                     for b in b0..b1 {
-                        let idx = iy * g.w + (x0 + (b * g.dw) as i64) as usize;
+                        let idx = row + (x0 + (b * g.dw) as i64) as usize;
                         let v = xs[idx];
-                        // As PyTorch: start at the first valid tap, then strictly greater
-                        // (ties keep the first) or NaN (a later NaN wins).
-                        if bi < 0 || v > best || v.is_nan() {
-                            best = v;
-                            bi = idx as i64;
-                        }
+                        let take = v > best || v.is_nan();
+                        best = if take { v } else { best };
+                        bi = if take { idx } else { bi };
                     }
                 }
-                ys[oy * g.ow + ox] = best;
-                am[oy * g.ow + ox] = bi as i32;
+                (ys[o], am[o]) = (best, bi as i32);
             }
         }
     });
@@ -151,38 +162,55 @@ pub fn max_backward(gy: &[f32], argmax: &[i32], gx: &mut [f32], g: &PoolGeom) {
     });
 }
 
-/// Average-pool window of output (oy, ox): clipped row/col ranges and the divisor.
-#[inline]
-fn avg_window(g: &PoolGeom, oy: usize, ox: usize) -> (usize, usize, usize, usize, f32) {
-    let (h, w, ph, pw) = (g.h as i64, g.w as i64, g.ph as i64, g.pw as i64);
-    let y0 = (oy * g.sh) as i64 - ph;
-    let x0 = (ox * g.sw) as i64 - pw;
-    let y1 = (y0 + g.kh as i64).min(h + ph);
-    let x1 = (x0 + g.kw as i64).min(w + pw);
-    let pool_size = (y1 - y0) * (x1 - x0);
-    let (cy0, cx0, cy1, cx1) = (y0.max(0), x0.max(0), y1.min(h), x1.min(w));
-    let div = if g.count_include_pad { pool_size } else { (cy1 - cy0).max(0) * (cx1 - cx0).max(0) };
-    let c = |v: i64| v.max(0) as usize;
-    (c(cy0), c(cy1.max(cy0)), c(cx0), c(cx1.max(cx0)), div.max(1) as f32)
+/// Average-pool windows along one dimension (PyTorch's rule): clipped [start, end) inside the
+/// input, and the extent clipped only to the padded input (for count_include_pad).
+fn avg_dim(n_out: usize, stride: usize, pad: usize, k: usize, len: usize) -> Vec<(usize, usize, i64)> {
+    let (len, pad) = (len as i64, pad as i64);
+    (0..n_out)
+        .map(|o| {
+            let s = (o * stride) as i64 - pad;
+            let e = (s + k as i64).min(len + pad);
+            let (cs, ce) = (s.max(0), e.min(len));
+            (cs as usize, ce.max(cs) as usize, e - s)
+        })
+        .collect()
+}
+
+/// Per-output windows: (row range, col range, divisor).
+struct AvgWindows {
+    rows: Vec<(usize, usize, i64)>,
+    cols: Vec<(usize, usize, i64)>,
+}
+
+impl AvgWindows {
+    fn new(g: &PoolGeom) -> Self {
+        AvgWindows { rows: avg_dim(g.oh, g.sh, g.ph, g.kh, g.h), cols: avg_dim(g.ow, g.sw, g.pw, g.kw, g.w) }
+    }
+    #[inline]
+    fn divisor(&self, g: &PoolGeom, oy: usize, ox: usize) -> f32 {
+        let (r, c) = (self.rows[oy], self.cols[ox]);
+        let d = if g.count_include_pad { r.2 * c.2 } else { ((r.1 - r.0) * (c.1 - c.0)) as i64 };
+        d.max(1) as f32
+    }
 }
 
 /// Average pooling (empty windows give 0).
 pub fn avg_forward(x: &[f32], y: &mut [f32], g: &PoolGeom) {
     let yp = SharedMut::new(y);
     let (ihw, ohw) = (g.h * g.w, g.oh * g.ow);
+    let win = AvgWindows::new(g);
     per_plane(g, |pl| {
         let xs = &x[pl * ihw..(pl + 1) * ihw];
         let ys = unsafe { yp.slice(pl * ohw, ohw) };
-        for oy in 0..g.oh {
-            for ox in 0..g.ow {
-                let (y0, y1, x0, x1, div) = avg_window(g, oy, ox);
+        for (oy, &(y0, y1, _)) in win.rows.iter().enumerate() {
+            for (ox, &(x0, x1, _)) in win.cols.iter().enumerate() {
                 let mut s = 0f32;
                 for iy in y0..y1 {
                     for v in &xs[iy * g.w + x0..iy * g.w + x1] {
                         s += v;
                     }
                 }
-                ys[oy * g.ow + ox] = s / div;
+                ys[oy * g.ow + ox] = s / win.divisor(g, oy, ox);
             }
         }
     });
@@ -192,14 +220,14 @@ pub fn avg_forward(x: &[f32], y: &mut [f32], g: &PoolGeom) {
 pub fn avg_backward(gy: &[f32], gx: &mut [f32], g: &PoolGeom) {
     let gp = SharedMut::new(gx);
     let (ihw, ohw) = (g.h * g.w, g.oh * g.ow);
+    let win = AvgWindows::new(g);
     per_plane(g, |pl| {
         let gs = unsafe { gp.slice(pl * ihw, ihw) };
         gs.fill(0.0);
         let gys = &gy[pl * ohw..(pl + 1) * ohw];
-        for oy in 0..g.oh {
-            for ox in 0..g.ow {
-                let (y0, y1, x0, x1, div) = avg_window(g, oy, ox);
-                let v = gys[oy * g.ow + ox] / div;
+        for (oy, &(y0, y1, _)) in win.rows.iter().enumerate() {
+            for (ox, &(x0, x1, _)) in win.cols.iter().enumerate() {
+                let v = gys[oy * g.ow + ox] / win.divisor(g, oy, ox);
                 for iy in y0..y1 {
                     for o in &mut gs[iy * g.w + x0..iy * g.w + x1] {
                         *o += v;

@@ -4,8 +4,10 @@
 //! picks a version per call from `is_x86_feature_detected!` (std caches the answer). The bodies use
 //! no `mul_add` and Rust never contracts `a * b + c` into an FMA, so every version rounds the same
 //! way: results are bitwise identical whatever the CPU. Reductions accumulate into a fixed number of
-//! lanes (element i goes to lane i % 8) combined in a fixed tree, so their result depends only on the
-//! input, never on the vector width.
+//! lanes (element i goes to lane i % 16) combined by halving (lane i += lane i + w for w = 8, 4, 2, 1),
+//! so their result depends only on the input, never on the vector width. (LLVM's SLP vectoriser
+//! turns the f32 -> f64 lane loops into 2-wide SSE/AVX ops with 8 independent chains: enough to
+//! keep up with memory bandwidth, which bounds these reductions.)
 
 #[inline]
 pub fn has_avx512() -> bool {
@@ -55,11 +57,18 @@ macro_rules! multiversion {
 pub(crate) use multiversion;
 
 /// Number of f64 accumulators of the lane reductions.
-pub const LANES: usize = 8;
+pub const LANES: usize = 16;
 
 #[inline(always)]
-fn combine(a: [f64; LANES]) -> f64 {
-    ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
+fn combine(mut a: [f64; LANES]) -> f64 {
+    let mut w = LANES / 2;
+    while w >= 1 {
+        for i in 0..w {
+            a[i] += a[i + w];
+        }
+        w /= 2;
+    }
+    a[0]
 }
 
 multiversion! {
