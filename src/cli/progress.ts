@@ -40,12 +40,12 @@ export class SearchProgress {
       const eta = ((now - this.start) / 1000 / done) * (total - done);
       const width = 24;
       const fill = Math.round((e.batch / e.batches) * width);
-      this.out.write(`\repoch ${e.epoch + 1}/${this.epochs} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${e.batch}/${e.batches}` +
+      this.out.write(`\repoch ${e.epoch} [${e.epoch + 1}/${this.epochs}] [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${e.batch}/${e.batches}` +
         ` loss ${e.loss.toFixed(4)} acc ${(100 * e.accuracy).toFixed(1)}% kept ${(100 * e.ratio).toFixed(2)}% ETA ${fmtTime(eta)}\x1b[K`);
     } else if (e.type === 'epoch') {
       const l = e.log;
       if (this.tty) this.out.write('\r\x1b[K');
-      this.out.write(`epoch ${l.epoch + 1}/${this.epochs} (${l.phase}) loss ${l.trainLoss.toFixed(4)} train ${(100 * l.trainAccuracy).toFixed(2)}%` +
+      this.out.write(`epoch ${l.epoch} [${l.epoch + 1}/${this.epochs}] (${l.phase}) loss ${l.trainLoss.toFixed(4)} train ${(100 * l.trainAccuracy).toFixed(2)}%` +
         ` test ${(100 * l.accuracy).toFixed(2)}% kept ${(100 * l.ratio).toFixed(2)}% ${l.seconds.toFixed(1)}s${l.selected ? ' *' : ''}\n`);
     }
   }

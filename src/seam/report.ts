@@ -98,5 +98,5 @@ export function summaryTable(r: Pick<Report, 'originalAccuracy' | 'accuracy' | '
   ];
   const w = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c].length)));
   const line = (row: string[]): string => row.map((cell, c) => (c === 0 ? cell.padEnd(w[c]) : cell.padStart(w[c]))).join('   ');
-  return [...rows.map(line), `chosen epoch ${r.bestEpoch} of ${r.epochsRun} run, ${r.seconds.toFixed(1)} s`].join('\n');
+  return [...rows.map(line), `chosen epoch ${r.bestEpoch} (epochs count from 0) of ${r.epochsRun} run, ${r.seconds.toFixed(1)} s`].join('\n');
 }
