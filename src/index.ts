@@ -1,0 +1,26 @@
+// seam's public API: the engine (tensors, autograd, ops, nn, optim), model I/O and the zoo, data,
+// and the SeaM search.
+export { Tensor, numel, type Shape } from './tensor/tensor.js';
+export { fromRaw, toRaw } from './tensor/raw.js';
+export { backward } from './autograd/backward.js';
+export { noGrad, isGradEnabled } from './autograd/node.js';
+export * as ops from './ops/index.js';
+export * from './nn/index.js';
+export * from './optim/index.js';
+export { native, nativeInfo } from './native.js';
+export { Rng } from './util/rng.js';
+export * from './io/index.js';
+export { loadModel, readWeights, type LoadedModel } from './models/load.js';
+export { ARCHITECTURES, buildModel, guessArchitecture } from './models/zoo.js';
+export { CifarResNet } from './models/cifar-resnet.js';
+export { CifarVGG } from './models/cifar-vgg.js';
+export { TorchvisionResNet, torchvisionResNet } from './models/torchvision-resnet.js';
+export {
+  openData, dataSpecFromArgs, trainLoader, evalLoader, binaryProblem, classListProblem, cifar100SuperclassProblem,
+  csvSuperclassProblem, DataLoader, type TargetProblem, type OpenedData, type Batch,
+} from './data/index.js';
+export { reengineer, SearchError, SEARCH_DEFAULTS, type SearchOptions, type SearchResult, type SearchEvent } from './seam/search.js';
+export { attachMasks, seamTrain, maskRatio, type MaskEntry } from './seam/masks.js';
+export { saveMaskFile, applyMaskTensors } from './seam/mask-file.js';
+export { paperDefaults } from './seam/defaults.js';
+export { countFlops } from './seam/flops.js';
