@@ -37,6 +37,6 @@ for (const s of sizes.length ? sizes : [256, 512, 1024, 2048]) {
   const a = rand(s * s), b = rand(s * s), c = new Float32Array(s * s);
   for (const [ta, tb] of [[false, false], [true, false], [false, true]] as const) {
     const ms = time(() => native.gemm(ta, tb, s, s, s, 1, a, b, 0, c), s >= 2048 ? 10 : 15);
-    console.log(`gemm ${s}^3 ta=${+ta} tb=${+tb}: ${ms.toFixed(3)} ms, ${((2 * s ** 3) / ms / 1e6).toFixed(1)} GFLOP/s`);
+    console.log(`gemm ${s}^3 ta=${+ta} tb=${+tb}: median ${ms.toFixed(3)} ms, ${((2 * s ** 3) / ms / 1e6).toFixed(1)} GFLOP/s (from CPU time per thread: ${((2 * s ** 3) / cpuMs / 1e6).toFixed(1)})`);
   }
 }

@@ -8,6 +8,7 @@ use super::gemm::Scratch;
 use super::gemm_nt::sgemm_nt_acc;
 use super::gemm_prepacked::{pack_a_full, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a};
 use super::im2col::{col2im_add, group_image, im2col, im2col_packed, ConvShape};
+use super::im2col_s1::{im2col_packed_s1, im2col_s1, pad_images, padded_len};
 use crate::pool::{num_threads, parallel_for, run_on_all, share, SharedMut};
 use std::cell::RefCell;
 use std::ops::Range;
@@ -16,7 +17,7 @@ use std::ops::Range;
 const TARGET_COLS: usize = 512;
 
 thread_local! {
-    static SCRATCH: RefCell<[Scratch; 3]> = const { RefCell::new([Scratch::new(), Scratch::new(), Scratch::new()]) };
+    static SCRATCH: RefCell<[Scratch; 4]> = const { RefCell::new([Scratch::new(), Scratch::new(), Scratch::new(), Scratch::new()]) };
 }
 
 /// Images per chunk: enough for TARGET_COLS columns, but leave every thread a chunk.
@@ -51,6 +52,47 @@ fn gather_rows(s: &ConvShape, t: &[f32], b0: usize, bc: usize, grp: usize, out: 
     }
 }
 
+/// Column matrix of a chunk in packed-B form; stride 1 goes through a padded copy.
+fn lower_packed(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, col: &mut [f32], s_pad: &mut Scratch) {
+    if s.sh == 1 && s.sw == 1 {
+        let pad = s_pad.get(padded_len(s, bc));
+        pad_images(s, x, b0, bc, grp, pad);
+        im2col_packed_s1(s, pad, bc, col);
+    } else {
+        im2col_packed(s, x, b0, bc, grp, col);
+    }
+}
+
+/// For stride 1, the data gradient is itself a stride-1 convolution of gy with the weights
+/// flipped and in/out channels swapped, padded by dil*(k-1)-pad (when that is >= 0).
+fn backward_data_as_forward(s: &ConvShape, gy: &[f32], w: &[f32], gx: &mut [f32]) -> bool {
+    let (qh, qw) = (s.dh * (s.kh - 1), s.dw * (s.kw - 1));
+    // Few input channels would make the transposed GEMM too thin (M = C/G): use col2im then.
+    if s.sh != 1 || s.sw != 1 || s.ph > qh || s.pw > qw || s.cg() < 8 {
+        return false;
+    }
+    let p = [s.n, s.o, s.oh, s.ow, s.c, s.kh, s.kw, 1, 1, qh - s.ph, qw - s.pw, s.dh, s.dw, s.g];
+    let Ok(t) = ConvShape::from_params("conv2d", &p.map(|v| v as i32)) else { return false };
+    if t.oh != s.h || t.ow != s.w {
+        return false;
+    }
+    let (og, cg, kk) = (s.og(), s.cg(), s.kh * s.kw);
+    let mut wt = vec![0.0f32; w.len()];
+    for grp in 0..s.g {
+        for o in 0..og {
+            for c in 0..cg {
+                let src = &w[((grp * og + o) * cg + c) * kk..][..kk];
+                let dst = &mut wt[((grp * cg + c) * og + o) * kk..][..kk];
+                for (d, v) in dst.iter_mut().zip(src.iter().rev()) {
+                    *d = *v;
+                }
+            }
+        }
+    }
+    conv2d_forward(&t, gy, &wt, None, gx);
+    true
+}
+
 fn check_lens(s: &ConvShape, what: &[(&str, usize, usize)]) {
     for &(name, got, want) in what {
         assert!(got == want, "conv2d: {name} has {got} elements, expected {want} ({})", s.describe());
@@ -77,7 +119,7 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
     let yp = SharedMut::new(y);
     let yp = &yp;
     for_chunks(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
-        let [s_col, s_out, s_pack] = &mut *sc.borrow_mut();
+        let [s_col, s_out, s_pack, s_pad] = &mut *sc.borrow_mut();
         for ch in chunks {
             let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
             let ncols = bcn * ohw;
@@ -102,7 +144,7 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
                         sgemm_packed_a(og, ncols, k, 1.0, pa, false, img, ohw, beta, c, ohw, s_pack);
                     } else {
                         let col = s_col.get(packed_b_len(ncols, k));
-                        im2col_packed(s, x, b0, 1, grp, col);
+                        lower_packed(s, x, b0, 1, grp, col, s_pad);
                         sgemm_packed(og, ncols, k, 1.0, pa, col, beta, c, ohw);
                     }
                     continue;
@@ -110,7 +152,7 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
                 // Several images: og x (bcn*OHW) result, then scattered to NCHW with the bias.
                 let c = s_out.get(og * ncols);
                 let col = s_col.get(packed_b_len(ncols, k));
-                im2col_packed(s, x, b0, bcn, grp, col);
+                lower_packed(s, x, b0, bcn, grp, col, s_pad);
                 sgemm_packed(og, ncols, k, 1.0, pa, col, 0.0, c, ncols);
                 for b in 0..bcn {
                     for o in 0..og {
@@ -130,7 +172,7 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
 pub fn conv2d_backward_data(s: &ConvShape, gy: &[f32], w: &[f32], gx: &mut [f32]) {
     check_lens(s, &[("gy", gy.len(), s.y_len()), ("w", w.len(), s.w_len()), ("gx", gx.len(), s.x_len())]);
     let (og, k, ohw, hw) = (s.og(), s.ckk(), s.ohw(), s.h * s.w);
-    if s.n == 0 {
+    if s.n == 0 || backward_data_as_forward(s, gy, w, gx) {
         return;
     }
     // W_g^T (ckk x og), packed once: gcol = W_g^T * gy_g.
@@ -143,7 +185,7 @@ pub fn conv2d_backward_data(s: &ConvShape, gy: &[f32], w: &[f32], gx: &mut [f32]
     let gxp = SharedMut::new(gx);
     let gxp = &gxp;
     for_chunks(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
-        let [s_col, s_gy, s_pack] = &mut *sc.borrow_mut();
+        let [s_col, s_gy, s_pack, _] = &mut *sc.borrow_mut();
         for ch in chunks {
             let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
             let ncols = bcn * ohw;
@@ -203,7 +245,7 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
     let (gwp, pp) = (SharedMut::new(gw), SharedMut::new(&mut partials));
     let (gwp, pp, wl) = (&gwp, &pp, s.w_len());
     for_chunks(nch, |t, chunks| SCRATCH.with(|sc| {
-        let [s_col, s_gy, _] = &mut *sc.borrow_mut();
+        let [s_col, s_gy, _, s_pad] = &mut *sc.borrow_mut();
         // Safety: thread t owns its accumulator exclusively.
         let acc = unsafe { if t == 0 { gwp.slice(0, wl) } else { pp.slice((t - 1) * wl, wl) } };
         for ch in chunks {
@@ -221,7 +263,13 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
                     (group_image(s, x, b0, grp), ohw)
                 } else {
                     let col = s_col.get(k * ncols);
-                    im2col(s, x, b0, bcn, grp, col);
+                    if s.sh == 1 && s.sw == 1 {
+                        let pad = s_pad.get(padded_len(s, bcn));
+                        pad_images(s, x, b0, bcn, grp, pad);
+                        im2col_s1(s, pad, bcn, col);
+                    } else {
+                        im2col(s, x, b0, bcn, grp, col);
+                    }
                     (col, ncols)
                 };
                 sgemm_nt_acc(og, k, ncols, a, lda, b, ldb, &mut acc[grp * og * k..][..og * k], k);

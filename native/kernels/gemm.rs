@@ -43,6 +43,10 @@ impl Isa {
     /// Height of the A strip that starts `rem` rows before the end of the block.
     #[inline]
     pub fn strip_h(&self, rem: usize) -> usize {
+        // 16 rows as 8 + 8 rather than 12 + 4: the 4-row kernel has too few FMA chains.
+        if rem == 16 && self.mr == 12 && self.mr_step == 4 {
+            return 8;
+        }
         self.mr.min(rem.div_ceil(self.mr_step) * self.mr_step)
     }
     #[inline]

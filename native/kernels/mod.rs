@@ -22,6 +22,7 @@ pub mod gemm;
 pub mod gemm_prepacked;
 pub mod gemm_nt;
 pub mod im2col;
+pub mod im2col_s1;
 pub mod conv;
 mod gemm_pack;
 mod gemm_portable;
