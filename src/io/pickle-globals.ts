@@ -120,7 +120,7 @@ const MARKERS = new Set(['numpy.ndarray', 'torch.Tensor', 'torch.nn.parameter.Pa
 function bytesArg(a: unknown[], where: string): Uint8Array {
   const v = a[0];
   if (v === undefined) return new Uint8Array(0);
-  if (v instanceof Uint8Array) return v.slice();
+  if (v instanceof Uint8Array) return new Uint8Array(v);
   if (Array.isArray(v)) return Uint8Array.from(v.map((x) => int(x, where, 'byte') & 0xff));
   if (typeof v !== 'string') return fail(where, 'bytes from a non-string');
   const enc = typeof a[1] === 'string' ? a[1].toLowerCase().replace('_', '-') : 'utf-8';
