@@ -20,6 +20,9 @@ export class StorageRef {
   ) {}
 }
 
+/** Largest view (elements) allowed to exceed its storage through zero strides (expanded tensors). */
+const MAX_EXPANDED = 1 << 26;
+
 export interface MaterializeOptions {
   /** Keep f16/bf16/f64 as stored instead of widening to f32. */
   keepDtype?: boolean;
@@ -64,6 +67,9 @@ export class TensorMaterializer {
     const limit = r.storage.numel;
     if (n > 0 && (offset < 0 || maxIndex >= limit)) {
       throw new Error(`${where}: view (offset ${offset}, size [${shape.join(', ')}], stride [${t.stride.join(', ')}]) reaches element ${maxIndex} of a ${limit}-element storage`);
+    }
+    if (n > limit && n > MAX_EXPANDED) {
+      throw new Error(`${where}: view expands a ${limit}-element storage to ${n} elements; refusing to materialize it`);
     }
     let data: RawData;
     const contiguous = isContiguous(shape, t.stride);
