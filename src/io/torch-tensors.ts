@@ -4,7 +4,7 @@
  * storage straight into its own array, and widens f16/bf16/f64 to f32 unless asked to keep them.
  */
 import type { DType, RawData, RawTensor } from './types.js';
-import { allocData, bytesOf, dtypeSize, numel, toFloat32 } from './dtype.js';
+import { allocData, allocDataUninit, bytesOf, dtypeSize, numel, toFloat32 } from './dtype.js';
 import { TensorRef } from './pickle-globals.js';
 
 /** A storage named by a persistent id: `numel` elements of `dtype`, bytes supplied by `read`. */
@@ -43,7 +43,7 @@ export class TensorMaterializer {
   private storageData(s: StorageRef): RawData {
     let d = this.cache.get(s);
     if (!d) {
-      d = allocData(s.dtype, s.numel);
+      d = allocDataUninit(s.dtype, s.numel);
       s.fill(bytesOf(d));
       this.cache.set(s, d);
     }
@@ -74,7 +74,7 @@ export class TensorMaterializer {
     let data: RawData;
     const contiguous = isContiguous(shape, t.stride);
     if (contiguous && offset === 0 && n === limit && (this.uses.get(storage) ?? 0) <= 1 && !this.cache.has(storage)) {
-      data = allocData(storage.dtype, n);
+      data = allocDataUninit(storage.dtype, n);
       storage.fill(bytesOf(data));
     } else {
       const src = this.storageData(storage);
