@@ -45,7 +45,7 @@ describe('onnx', () => {
     const graph: OnnxGraph = {
       opset: 17,
       inputs: [{ name: 'x', shape: ['N', 4], dtype: 'f32' }],
-      outputs: [{ name: 'y', shape: ['N', 2] }],
+      outputs: [{ name: 'y', shape: ['N', 2] }, { name: 'z', shape: ['?', 0, 5] }],
       initializers: new Map([
         ['w', f32([2, 4], [1, 2, 3, 4, 5, 6, 7, 8])],
         ['h', { dtype: 'f16', shape: [1], data: Uint16Array.from([floatToHalf(0.5)]) }],
@@ -64,6 +64,7 @@ describe('onnx', () => {
     expect(r.opset).toBe(17);
     expect(r.irVersion).toBe(8);
     expect(r.outputs[0]).toEqual({ name: 'y', shape: ['N', 2], dtype: 'f32' });
+    expect(r.outputs[1]).toEqual({ name: 'z', shape: ['?', 0, 5], dtype: 'f32' });
     for (const [k, t] of graph.initializers) expect(r.initializers.get(k)).toEqual(t);
     expect(r.nodes[1]!.attributeTypes).toEqual({ alpha: 'float', beta: 'float', transB: 'int' });
     expect(r.nodes[2]!.attributes).toEqual({ min: 0, max: 6, note: 'hi', names: ['a', 'b'], fl: [0.5, 1.5], t: f32([1], [3]) });

@@ -115,6 +115,7 @@ describe('torch .pt reader', () => {
       'assert list(ref) == list(ours), (list(ref), list(ours))',
       'for k in ref: assert ref[k].dtype == ours[k].dtype and torch.equal(ref[k].contiguous(), ours[k]), k',
       'w = torch.load(sys.argv[3])["state_dict"]; g = torch.load(sys.argv[4])',
+      'safe = torch.load(sys.argv[2], weights_only=True); assert list(safe) == list(ref)',
       'assert all(torch.equal(w[k], g[k]) for k in g) and list(w) == list(g)',
       'print("ok")',
     ].join('\n');
