@@ -145,7 +145,9 @@ export function resolveGlobal(module: string, name: string, where: string): PyGl
   if (m === 'torch' && STORAGES[name]) return new TorchStorageType(m, name, STORAGES[name]!);
   if (m === 'torch' && TORCH_DTYPES.includes(name)) return new TorchDtype(m, name);
   if (HANDLERS[q] || MARKERS.has(q)) return new PyGlobal(m, name);
-  const hint = m.startsWith('torch.nn') || m === '__main__' ? ' (a pickled model object; save and load model.state_dict() instead)' : '';
+  const hint = m.startsWith('__torch__')
+    ? ' (a TorchScript archive; save model.state_dict() instead)'
+    : m.startsWith('torch.nn') || m === '__main__' ? ' (a pickled model object; save and load model.state_dict() instead)' : '';
   throw new Error(`pickle ${where}: refusing to load global ${q}: not in the whitelist of data-only globals${hint}`);
 }
 
