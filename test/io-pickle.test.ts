@@ -86,6 +86,21 @@ describe('restricted unpickler', () => {
     }
   });
 
+  it('reads a Python 2 style CIFAR batch (SHORT_BINSTRING keys, BINSTRING array data)', () => {
+    const pixels = '\x00\x01\x02\xfd\xfe\xff';
+    const stream = P(
+      0x80, 2, '}', 'q', 0, '(',
+      'U', 4, 'data', 'c', 'numpy.core.multiarray\n_reconstruct\n', 'c', 'numpy\nndarray\n', 'K', 0, 0x85, 'U', 1, 'b', 0x87, 'R',
+      '(', 'K', 1, 'K', 2, 'K', 3, 0x86, 'c', 'numpy\ndtype\n', 'U', 2, 'u1', 'K', 0, 'K', 1, 0x87, 'R',
+      '(', 'K', 3, 'U', 1, '|', 'N', 'N', 'N', 'J', u32(0xffffffff), 'J', u32(0xffffffff), 'K', 0, 't', 'b',
+      0x89, 'T', u32(6), pixels, 't', 'b',
+      'U', 6, 'labels', ']', '(', 'K', 1, 'K', 7, 'e', 'u', '.');
+    const m = unpickle(stream, { name: 'data_batch_1' }) as Map<unknown, unknown>;
+    const data = ndarrayTensor(pyGet(m, 'data'))!;
+    expect(data).toEqual({ dtype: 'u8', shape: [2, 3], data: Uint8Array.from([0, 1, 2, 253, 254, 255]) });
+    expect(pyGet(m, 'labels')).toEqual([1, 7]);
+  });
+
   it('fails cleanly on truncated, malformed and oversized streams', () => {
     const good = Pickler.dumps((p) => p.orderedDict(new Map<PyValue, PyValue>([['a', [1, 2, 3]], ['b', 'text']])));
     for (let n = 0; n < good.length; n++) expectError(() => unpickle(good.subarray(0, n), { name: 'cut.pkl' }), /pickle cut\.pkl: .*(truncated|underflow|no MARK|STOP)/);
