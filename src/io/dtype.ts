@@ -41,6 +41,26 @@ export function allocData(dtype: DType, n: number): RawData {
   }
 }
 
+/**
+ * Like allocData but without zero-filling (large arrays come from Buffer.allocUnsafeSlow, which skips
+ * the memset). Only for callers that overwrite every byte straight away.
+ */
+export function allocDataUninit(dtype: DType, n: number): RawData {
+  const nbytes = n * SIZES[dtype];
+  if (nbytes < 1 << 16) return allocData(dtype, n);
+  const buf = Buffer.allocUnsafeSlow(nbytes).buffer;
+  switch (dtype) {
+    case 'f32': return new Float32Array(buf, 0, n);
+    case 'f64': return new Float64Array(buf, 0, n);
+    case 'f16': case 'bf16': return new Uint16Array(buf, 0, n);
+    case 'i64': return new BigInt64Array(buf, 0, n);
+    case 'i32': return new Int32Array(buf, 0, n);
+    case 'i16': return new Int16Array(buf, 0, n);
+    case 'i8': return new Int8Array(buf, 0, n);
+    case 'u8': case 'bool': return new Uint8Array(buf, 0, n);
+  }
+}
+
 /** A typed array of `dtype` holding a copy of `bytes` (little-endian; length must be a multiple of the size). */
 export function dataFromBytes(dtype: DType, bytes: Uint8Array): RawData {
   const size = SIZES[dtype];

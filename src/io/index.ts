@@ -19,7 +19,7 @@ export { writeTorchFile, serializeTorch } from './torch-write.js';
 export type { WriteTorchOptions } from './torch-write.js';
 export { parseOnnx, readOnnx, serializeOnnx, writeOnnx } from './onnx.js';
 export type { OnnxGraph, OnnxNode, OnnxValueInfo, OnnxAttributeValue, OnnxAttrKind } from './onnx.js';
-export { unpickle, unpickleAt } from './pickle.js';
+export { unpickle, unpickleAt, pyGet, ndarrayTensor } from './pickle.js';
 export { ZipReader } from './zip.js';
 export { ZipWriter, buildZip, writeZipSync } from './zipwrite.js';
 export { bufferSource, fileSource } from './source.js';

@@ -31,22 +31,32 @@ export function tensorFromProto(t: PbTensor, where: string, baseDir: string | un
     return n;
   });
   const n = numel(shape, where);
-  const data = allocData(dtype, n);
   const nbytes = n * dtypeSize(dtype);
+  // Sizes are checked against what the file holds before anything is allocated.
   if (t.data_location === 1) {
-    readExternal(t, where, baseDir, bytesOf(data));
-  } else if (t.raw_data && t.raw_data.byteLength > 0) {
-    if (t.raw_data.byteLength !== nbytes) throw new Error(`${where}: raw_data holds ${t.raw_data.byteLength} bytes, ${dtype} [${shape.join(', ')}] needs ${nbytes}`);
-    bytesOf(data).set(t.raw_data);
-  } else if (n > 0) {
-    fillTyped(t, dtype, data, n, where);
+    return { dtype, shape, data: readExternal(t, where, baseDir, dtype, n) };
   }
+  if (t.raw_data && t.raw_data.byteLength > 0) {
+    if (t.raw_data.byteLength !== nbytes) throw new Error(`${where}: raw_data holds ${t.raw_data.byteLength} bytes, ${dtype} [${shape.join(', ')}] needs ${nbytes}`);
+    const data = allocData(dtype, n);
+    bytesOf(data).set(t.raw_data);
+    return { dtype, shape, data };
+  }
+  const data = allocData(dtype, typedCount(t, dtype) === n ? n : 0);
+  if (n > 0) fillTyped(t, dtype, data, n, where);
   return { dtype, shape, data };
 }
 
+function typedSource(t: PbTensor, dtype: DType): readonly (number | Int64)[] {
+  return dtype === 'f32' ? t.float_data ?? [] : dtype === 'f64' ? t.double_data ?? [] : dtype === 'i64' ? t.int64_data ?? [] : t.int32_data ?? [];
+}
+
+function typedCount(t: PbTensor, dtype: DType): number {
+  return typedSource(t, dtype).length;
+}
+
 function fillTyped(t: PbTensor, dtype: DType, data: RawData, n: number, where: string): void {
-  const src: readonly (number | Int64)[] =
-    dtype === 'f32' ? t.float_data ?? [] : dtype === 'f64' ? t.double_data ?? [] : dtype === 'i64' ? t.int64_data ?? [] : t.int32_data ?? [];
+  const src = typedSource(t, dtype);
   if (src.length !== n) throw new Error(`${where}: typed data holds ${src.length} values, shape needs ${n}`);
   if (data instanceof BigInt64Array) {
     for (let i = 0; i < n; i++) {
@@ -61,7 +71,8 @@ function fillTyped(t: PbTensor, dtype: DType, data: RawData, n: number, where: s
   }
 }
 
-function readExternal(t: PbTensor, where: string, baseDir: string | undefined, dst: Uint8Array): void {
+function readExternal(t: PbTensor, where: string, baseDir: string | undefined, dtype: DType, n: number): RawData {
+  const nbytes = n * dtypeSize(dtype);
   const kv = new Map((t.external_data ?? []).map((e) => [e.key ?? '', e.value ?? '']));
   const location = kv.get('location');
   if (!location) throw new Error(`${where}: external data without a location`);
@@ -69,18 +80,21 @@ function readExternal(t: PbTensor, where: string, baseDir: string | undefined, d
   const rel = normalize(location);
   if (isAbsolute(rel) || rel.startsWith('..')) throw new Error(`${where}: external data location "${location}" leaves the model's folder`);
   const offset = Number(kv.get('offset') ?? '0');
-  const length = kv.has('length') ? Number(kv.get('length')) : dst.byteLength;
-  if (!Number.isSafeInteger(offset) || offset < 0 || length !== dst.byteLength) throw new Error(`${where}: external data offset ${offset} / length ${length} do not match ${dst.byteLength} bytes`);
+  const length = kv.has('length') ? Number(kv.get('length')) : nbytes;
+  if (!Number.isSafeInteger(offset) || offset < 0 || length !== nbytes) throw new Error(`${where}: external data offset ${offset} / length ${length} do not match ${nbytes} bytes`);
   const path = join(baseDir, rel);
   const fd = openSync(path, 'r');
   try {
     if (offset + length > fstatSync(fd).size) throw new Error(`${where}: external data [${offset}, +${length}) runs past the end of ${path}`);
+    const data = allocData(dtype, n);
+    const dst = bytesOf(data);
     let done = 0;
     while (done < length) {
       const got = readSync(fd, dst, done, length - done, offset + done);
       if (got === 0) throw new Error(`${where}: unexpected end of ${path}`);
       done += got;
     }
+    return data;
   } finally {
     closeSync(fd);
   }

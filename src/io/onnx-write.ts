@@ -72,7 +72,7 @@ function valueInfoProto(v: OnnxValueInfo): PbValueInfo {
     type: {
       tensor_type: {
         elem_type: v.dtype ? ONNX_TYPE_OF[v.dtype] : OnnxDataType.FLOAT,
-        shape: { dim: v.shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d === '?' ? '' : d })) },
+        shape: { dim: v.shape.map((d) => (typeof d === 'number' ? { dim_value: d } : d === '?' ? {} : { dim_param: d })) },
       },
     },
   };

@@ -128,13 +128,16 @@ function convertGraph(g: PbGraph, where: string, baseDir: string | undefined): O
 function valueInfo(v: PbValueInfo, where: string): OnnxValueInfo {
   const name = v.name ?? '';
   const tt = v.type?.tensor_type;
-  const shape = (tt?.shape?.dim ?? []).map((d) => (d.dim_param ? d.dim_param : d.dim_value !== undefined && d.dim_value !== null ? int64(d.dim_value, `${where}: "${name}" shape`) : '?'));
+  // protobufjs puts field defaults on the prototype: only own properties were present in the file.
+  const shape = (tt?.shape?.dim ?? []).map((d) =>
+    has(d, 'dim_param') && d.dim_param ? d.dim_param : has(d, 'dim_value') ? int64(d.dim_value, `${where}: "${name}" shape`) : '?');
   const out: OnnxValueInfo = { name, shape };
   const dt = tt?.elem_type !== undefined ? DTYPE_OF[tt.elem_type] : undefined;
   if (dt) out.dtype = dt;
   return out;
 }
 
+const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 const utf8 = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 
 function attribute(a: PbAttribute, where: string, baseDir: string | undefined): [OnnxAttrKind, OnnxAttributeValue] {
@@ -143,7 +146,7 @@ function attribute(a: PbAttribute, where: string, baseDir: string | undefined): 
   let type = a.type ?? T.UNDEFINED;
   if (type === T.UNDEFINED) {
     // Very old files leave the type out: infer it from the field that is set.
-    type = a.f !== undefined ? T.FLOAT : a.i !== undefined ? T.INT : a.s !== undefined ? T.STRING : a.t ? T.TENSOR : a.g ? T.GRAPH
+    type = has(a, 'f') ? T.FLOAT : has(a, 'i') ? T.INT : has(a, 's') ? T.STRING : a.t ? T.TENSOR : a.g ? T.GRAPH
       : a.floats?.length ? T.FLOATS : a.ints?.length ? T.INTS : a.strings?.length ? T.STRINGS : a.tensors?.length ? T.TENSORS : T.UNDEFINED;
   }
   switch (type) {

@@ -120,7 +120,7 @@ const MARKERS = new Set(['numpy.ndarray', 'torch.Tensor', 'torch.nn.parameter.Pa
 function bytesArg(a: unknown[], where: string): Uint8Array {
   const v = a[0];
   if (v === undefined) return new Uint8Array(0);
-  if (v instanceof Uint8Array) return v.slice();
+  if (v instanceof Uint8Array) return new Uint8Array(v);
   if (Array.isArray(v)) return Uint8Array.from(v.map((x) => int(x, where, 'byte') & 0xff));
   if (typeof v !== 'string') return fail(where, 'bytes from a non-string');
   const enc = typeof a[1] === 'string' ? a[1].toLowerCase().replace('_', '-') : 'utf-8';
@@ -145,7 +145,9 @@ export function resolveGlobal(module: string, name: string, where: string): PyGl
   if (m === 'torch' && STORAGES[name]) return new TorchStorageType(m, name, STORAGES[name]!);
   if (m === 'torch' && TORCH_DTYPES.includes(name)) return new TorchDtype(m, name);
   if (HANDLERS[q] || MARKERS.has(q)) return new PyGlobal(m, name);
-  const hint = m.startsWith('torch.nn') || m === '__main__' ? ' (a pickled model object; save and load model.state_dict() instead)' : '';
+  const hint = m.startsWith('__torch__')
+    ? ' (a TorchScript archive; save model.state_dict() instead)'
+    : m.startsWith('torch.nn') || m === '__main__' ? ' (a pickled model object; save and load model.state_dict() instead)' : '';
   throw new Error(`pickle ${where}: refusing to load global ${q}: not in the whitelist of data-only globals${hint}`);
 }
 

@@ -9,7 +9,8 @@
  * imported or executed. Persistent ids go to the caller's `persistentLoad`. The stream, the stack,
  * the mark stack and the memo are bounded; every read is checked, so a bad stream throws, never hangs.
  */
-import { resolveGlobal, callGlobal, buildObject, PyGlobal } from './pickle-globals.js';
+import type { RawTensor } from './types.js';
+import { resolveGlobal, callGlobal, buildObject, NdArray, PyGlobal } from './pickle-globals.js';
 
 export interface UnpickleOptions {
   /** Called for BINPERSID / PERSID with the persistent id; its result is pushed. */
@@ -189,10 +190,10 @@ class Unpickler {
         case 0x8c: this.push(this.utf8(this.u8())); break; // SHORT_BINUNICODE
         case 0x8d: this.push(this.utf8(this.u64())); break; // BINUNICODE8
         case 0x56: this.push(rawUnicodeEscape(this.line())); break; // UNICODE
-        case 0x42: this.push(this.bytes(this.u32()).slice()); break; // BINBYTES
-        case 0x43: this.push(this.bytes(this.u8()).slice()); break; // SHORT_BINBYTES
-        case 0x8e: this.push(this.bytes(this.u64()).slice()); break; // BINBYTES8
-        case 0x96: this.push(this.bytes(this.u64()).slice()); break; // BYTEARRAY8
+        case 0x42: this.push(new Uint8Array(this.bytes(this.u32()))); break; // BINBYTES
+        case 0x43: this.push(new Uint8Array(this.bytes(this.u8()))); break; // SHORT_BINBYTES
+        case 0x8e: this.push(new Uint8Array(this.bytes(this.u64()))); break; // BINBYTES8
+        case 0x96: this.push(new Uint8Array(this.bytes(this.u64()))); break; // BYTEARRAY8
         case 0x54: { const n = this.i32(); if (n < 0) this.fail('negative BINSTRING length'); this.push(Buffer.from(this.bytes(n)).toString('latin1')); break; }
         case 0x55: this.push(Buffer.from(this.bytes(this.u8())).toString('latin1')); break; // SHORT_BINSTRING
         case 0x53: this.push(pyStringLiteral(this.line(), (m) => this.fail(m))); break; // STRING
@@ -269,6 +270,22 @@ function rawUnicodeEscape(s: string): string {
     const cp = parseInt((u ?? U)!, 16);
     return cp <= 0x10ffff ? String.fromCodePoint(cp) : '\ufffd';
   });
+}
+
+/**
+ * Looks `key` up in an unpickled dict whose keys may be str or bytes (Python 2 / `encoding='bytes'`
+ * pickles such as the CIFAR python batches use b'data', b'labels').
+ */
+export function pyGet(m: Map<unknown, unknown>, key: string): unknown {
+  if (m.has(key)) return m.get(key);
+  const want = Buffer.from(key, 'utf8');
+  for (const [k, v] of m) if (k instanceof Uint8Array && Buffer.compare(Buffer.from(k.buffer, k.byteOffset, k.byteLength), want) === 0) return v;
+  return undefined;
+}
+
+/** The RawTensor of an unpickled numpy array (undefined for anything else). */
+export function ndarrayTensor(v: unknown): RawTensor | undefined {
+  return v instanceof NdArray ? v.tensor : undefined;
 }
 
 export function describe(v: unknown): string {

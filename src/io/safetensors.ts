@@ -10,7 +10,7 @@
 import { closeSync, openSync, fstatSync, readSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { DType, RawTensor, StateDict } from './types.js';
-import { allocData, bytesOf, checkTensor, dtypeSize, numel } from './dtype.js';
+import { allocData, allocDataUninit, bytesOf, checkTensor, dtypeSize, numel } from './dtype.js';
 
 export { toFloat32 } from './dtype.js';
 
@@ -108,7 +108,7 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): Safetensor
   const { entries, metadata } = parseHeader(buf.subarray(8, dataStart), buf.byteLength - dataStart, file);
   const tensors: StateDict = new Map();
   for (const e of entries) {
-    const data = allocData(e.dtype, numel(e.shape));
+    const data = allocDataUninit(e.dtype, numel(e.shape));
     bytesOf(data).set(buf.subarray(dataStart + e.begin, dataStart + e.end));
     tensors.set(e.key, { dtype: e.dtype, shape: e.shape, data });
   }
@@ -138,7 +138,7 @@ export function readSafetensorsSync(path: string): SafetensorsFile {
     const { entries, metadata } = parseHeader(hb, size - dataStart, path);
     const tensors: StateDict = new Map();
     for (const e of entries) {
-      const data = allocData(e.dtype, numel(e.shape));
+      const data = allocDataUninit(e.dtype, numel(e.shape));
       readFully(fd, bytesOf(data), dataStart + e.begin, path);
       tensors.set(e.key, { dtype: e.dtype, shape: e.shape, data });
     }
@@ -170,7 +170,7 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
     const { entries, metadata } = parseHeader(hb, size - dataStart, path);
     const tensors: StateDict = new Map();
     for (const e of entries) {
-      const data = allocData(e.dtype, numel(e.shape));
+      const data = allocDataUninit(e.dtype, numel(e.shape));
       await readAt(bytesOf(data), dataStart + e.begin);
       tensors.set(e.key, { dtype: e.dtype, shape: e.shape, data });
     }

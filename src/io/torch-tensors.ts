@@ -4,7 +4,7 @@
  * storage straight into its own array, and widens f16/bf16/f64 to f32 unless asked to keep them.
  */
 import type { DType, RawData, RawTensor } from './types.js';
-import { allocData, bytesOf, dtypeSize, numel, toFloat32 } from './dtype.js';
+import { allocData, allocDataUninit, bytesOf, dtypeSize, numel, toFloat32 } from './dtype.js';
 import { TensorRef } from './pickle-globals.js';
 
 /** A storage named by a persistent id: `numel` elements of `dtype`, bytes supplied by `read`. */
@@ -19,6 +19,9 @@ export class StorageRef {
     readonly base?: { storage: StorageRef; offset: number },
   ) {}
 }
+
+/** Largest view (elements) allowed to exceed its storage through zero strides (expanded tensors). */
+const MAX_EXPANDED = 1 << 26;
 
 export interface MaterializeOptions {
   /** Keep f16/bf16/f64 as stored instead of widening to f32. */
@@ -40,7 +43,7 @@ export class TensorMaterializer {
   private storageData(s: StorageRef): RawData {
     let d = this.cache.get(s);
     if (!d) {
-      d = allocData(s.dtype, s.numel);
+      d = allocDataUninit(s.dtype, s.numel);
       s.fill(bytesOf(d));
       this.cache.set(s, d);
     }
@@ -65,10 +68,13 @@ export class TensorMaterializer {
     if (n > 0 && (offset < 0 || maxIndex >= limit)) {
       throw new Error(`${where}: view (offset ${offset}, size [${shape.join(', ')}], stride [${t.stride.join(', ')}]) reaches element ${maxIndex} of a ${limit}-element storage`);
     }
+    if (n > limit && n > MAX_EXPANDED) {
+      throw new Error(`${where}: view expands a ${limit}-element storage to ${n} elements; refusing to materialize it`);
+    }
     let data: RawData;
     const contiguous = isContiguous(shape, t.stride);
     if (contiguous && offset === 0 && n === limit && (this.uses.get(storage) ?? 0) <= 1 && !this.cache.has(storage)) {
-      data = allocData(storage.dtype, n);
+      data = allocDataUninit(storage.dtype, n);
       storage.fill(bytesOf(data));
     } else {
       const src = this.storageData(storage);

@@ -149,6 +149,9 @@ function loadLegacy(src: ByteSource): unknown {
     offsets.set(k, pos + 8);
     pos += 8 + len;
   }
+  for (const [k, r] of roots) {
+    if (!offsets.has(k)) throw new Error(`torch ${name}: storage ${k} (${r.numel} x ${r.dtype}) has no data record`);
+  }
   return main.value;
 }
 

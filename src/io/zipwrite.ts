@@ -24,7 +24,7 @@ export class ZipWriter {
   private readonly names = new Set<string>();
   private finished = false;
 
-  constructor(private readonly sink: ZipSink, private readonly align = 64) {}
+  constructor(private readonly sink: ZipSink, private readonly align = 64, private readonly forceZip64 = false) {}
 
   private put(b: Uint8Array): void {
     this.sink.write(b);
@@ -45,7 +45,7 @@ export class ZipWriter {
     }
     const nameBytes = Buffer.from(name, 'utf8');
     if (nameBytes.byteLength > 0xffff) throw new Error(`zip writer: entry name too long: "${name.slice(0, 40)}..."`);
-    const zip64 = size >= MAX32;
+    const zip64 = this.forceZip64 || size >= MAX32;
     const fixed = 30 + nameBytes.byteLength + (zip64 ? 20 : 0);
     // Padding extra field ("FB" like PyTorch's writer) so the data starts on an `align` boundary.
     const pad = (this.align - ((this.pos + fixed + 4) % this.align)) % this.align;
@@ -86,7 +86,7 @@ export class ZipWriter {
     this.finished = true;
     const cdStart = this.pos;
     for (const e of this.done) {
-      const big = e.size >= MAX32 || e.offset >= MAX32;
+      const big = this.forceZip64 || e.size >= MAX32 || e.offset >= MAX32;
       const xlen = big ? 28 : 0;
       const h = new Uint8Array(46 + e.name.byteLength + xlen);
       const v = new DataView(h.buffer);
@@ -116,7 +116,7 @@ export class ZipWriter {
     }
     const cdSize = this.pos - cdStart;
     const n = this.done.length;
-    const need64 = n >= 0xffff || cdStart >= MAX32 || cdSize >= MAX32 || this.done.some((e) => e.size >= MAX32 || e.offset >= MAX32);
+    const need64 = this.forceZip64 || n >= 0xffff || cdStart >= MAX32 || cdSize >= MAX32 || this.done.some((e) => e.size >= MAX32 || e.offset >= MAX32);
     if (need64) {
       const r = new Uint8Array(56 + 20);
       const v = new DataView(r.buffer);
@@ -149,7 +149,7 @@ export class ZipWriter {
 export class MemorySink implements ZipSink {
   private readonly chunks: Uint8Array[] = [];
   write(b: Uint8Array): void {
-    this.chunks.push(b.slice());
+    this.chunks.push(new Uint8Array(b));
   }
   bytes(): Uint8Array {
     return Buffer.concat(this.chunks);
@@ -174,9 +174,9 @@ export class FileSink implements ZipSink {
 export interface ZipInput { name: string; data: Uint8Array | Uint8Array[] }
 
 /** Builds a whole zip in memory. */
-export function buildZip(entries: ZipInput[], align = 64): Uint8Array {
+export function buildZip(entries: ZipInput[], align = 64, forceZip64 = false): Uint8Array {
   const sink = new MemorySink();
-  const w = new ZipWriter(sink, align);
+  const w = new ZipWriter(sink, align, forceZip64);
   for (const e of entries) w.add(e.name, e.data);
   w.finish();
   return sink.bytes();
