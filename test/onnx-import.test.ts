@@ -91,3 +91,13 @@ describe('ONNX import errors', () => {
     expect(() => new OnnxGraphModel(tiny([dynW]))).toThrow(/node "c1" \(Conv\): weight .* must be a constant/);
   });
 });
+
+describe('ONNX graph order', () => {
+  it('runs nodes stored out of order in topological order', () => {
+    const graph = readOnnx(goldenPath('cifar10_resnet20.onnx'));
+    const shuffled: OnnxGraph = { ...graph, nodes: [...graph.nodes].reverse() };
+    const ref = loadGolden('cifar10_resnet20.io.safetensors');
+    const logits = noGrad(() => new OnnxGraphModel(shuffled).forward(ref.get('input')));
+    expect(relErr(logits.data, ref.get('logits').data)).toBeLessThan(TOL_CONV_GEMM);
+  });
+});

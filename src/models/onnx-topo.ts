@@ -1,4 +1,4 @@
-// Topological order of an ONNX graph's nodes (Kahn's algorithm; producers before consumers),
+// Topological order of an ONNX graph's nodes (the file's order when it is one, else Kahn's algorithm),
 // with errors naming the node whose input nothing produces, or the nodes on a cycle.
 import type { OnnxNode } from '../io/onnx.js';
 
@@ -22,6 +22,8 @@ export function topologicalNodes(nodes: OnnxNode[], available: Set<string>, wher
       dependents[p].push(i);
     }
   });
+  // already sorted (the usual case): keep the file's order, which is the exporter's module order
+  if (nodes.every((n, i) => n.inputs.every((inp) => !inp || available.has(inp) || producer.get(inp)! < i))) return [...nodes];
   const order: OnnxNode[] = [];
   const ready = nodes.flatMap((_, i) => (waiting[i] === 0 ? [i] : []));
   for (let r = 0; r < ready.length; r++) {
