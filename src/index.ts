@@ -24,3 +24,5 @@ export { attachMasks, seamTrain, maskRatio, type MaskEntry } from './seam/masks.
 export { saveMaskFile, applyMaskTensors } from './seam/mask-file.js';
 export { paperDefaults } from './seam/defaults.js';
 export { countFlops } from './seam/flops.js';
+export { OnnxGraphModel, type GraphStep } from './models/onnx-graph.js';
+export { exportOnnx, buildOnnxExport } from './export/onnx.js';

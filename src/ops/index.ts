@@ -7,3 +7,5 @@ export { maxPool2d, avgPool2d, adaptiveAvgPool2d, type PoolOptions } from './poo
 export { crossEntropy } from './loss.js';
 export { sum, mean, argmax } from './reduce.js';
 export { dropout } from './dropout.js';
+export { sigmoid, clip } from './activation.js';
+export { broadcastShapes, broadcastTo, concat } from './shape.js';
