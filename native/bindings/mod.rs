@@ -8,6 +8,8 @@ mod blas;
 mod conv;
 mod nn;
 mod optim;
+mod cuda;
+mod cuda_ops;
 
 pub unsafe fn register(env: napi_env, exports: napi_value) {
     info::register(env, exports);
@@ -15,4 +17,5 @@ pub unsafe fn register(env: napi_env, exports: napi_value) {
     conv::register(env, exports);
     nn::register(env, exports);
     optim::register(env, exports);
+    cuda::register(env, exports);
 }
