@@ -7,8 +7,14 @@ use super::driver::CUdeviceptr;
 use super::launch::{at, grid_warp_rows, int, launch, launch_1d, P, THREADS};
 use super::ops::{gemm_raw, no_alias, H};
 
-/// Columns + transposed-output workspace per chunk stays under this many floats (256 MiB).
-const WORKSPACE_FLOATS: usize = 64 << 20;
+/// Columns + transposed-output workspace per chunk stays under this many floats (256 MiB);
+/// SEAM_CUDA_CONV_WORKSPACE (floats) overrides it, which tests use to force several chunks.
+fn workspace_floats() -> usize {
+    static W: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *W.get_or_init(|| {
+        std::env::var("SEAM_CUDA_CONV_WORKSPACE").ok().and_then(|s| s.trim().parse().ok()).filter(|&v: &usize| v > 0).unwrap_or(64 << 20)
+    })
+}
 
 pub struct ConvGeom {
     pub n: usize, pub c: usize, pub h: usize, pub w: usize, pub o: usize, pub kh: usize, pub kw: usize,
@@ -56,7 +62,7 @@ impl ConvGeom {
     /// Images per chunk (plans.h conv_chunk).
     fn chunk(&self) -> usize {
         let per = self.ckk() * self.ohw() + self.o * self.ohw();
-        (WORKSPACE_FLOATS / per.max(1)).clamp(1, self.n.max(1))
+        (workspace_floats() / per.max(1)).clamp(1, self.n.max(1))
     }
     /// SeamConvGeom of kernels/conv.cu
     fn kernel_struct(&self) -> P {

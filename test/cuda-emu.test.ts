@@ -1,0 +1,36 @@
+// The GPU-free check of kernels/*.cu (DESIGN.md, Testing): g++ compiles the CUDA sources as C++
+// under test/cuda-emu/emu.h (blocks in sequence, threads as fibers, barriers and warp shuffles
+// scheduled, divergence reported) and test/cuda-emu/main.cpp runs every kernel through the addon's
+// launch plans against CPU references, once with threads in ascending and once in descending order
+// (a missing __syncthreads changes the result in one of the two).
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { compileEmu, gxxVersion } from './cuda/gxx.js';
+
+const gxx = gxxVersion();
+
+describe.skipIf(!gxx)(gxx ? 'CUDA kernels under the C++ emulator' : 'CUDA kernels under the C++ emulator (skipped: g++ not found)', () => {
+  let exe = '';
+  it('compiles every kernel file as C++', () => {
+    exe = compileEmu('emu', ['main.cpp']);
+  }, 300_000);
+
+  for (const order of ['ascending', 'descending']) {
+    it(`every kernel matches its CPU reference (threads ${order})`, () => {
+      expect(exe, 'compiled').not.toBe('');
+      const r = spawnSync(exe, order === 'descending' ? ['--reverse'] : [], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+      const failures = out.split('\n').filter((l) => l.startsWith('FAIL') || l.startsWith('  ') || l.startsWith('emu:'));
+      expect(failures.join('\n'), 'first mismatches').toBe('');
+      expect(r.status, out.slice(-4000)).toBe(0);
+      expect(out).toMatch(/cuda-emu: \d+ checks, 0 failed/);
+    }, 600_000);
+  }
+
+  it('the emulator reports a __syncthreads that not every thread reaches', () => {
+    const bad = compileEmu('divergent', ['divergent.cpp']);
+    const r = spawnSync(bad, { encoding: 'utf8' });
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/kernel divergent_f32.*__syncthreads not reached by every thread/);
+  }, 120_000);
+});
