@@ -4,6 +4,7 @@
 //! succeeds: empty blobs are embedded and SEAM_CUDA_BUILD_NOTE says why, so the addon reports CUDA
 //! as unavailable with that reason. nvcc is looked up as $SEAM_NVCC, on PATH, then in
 //! /usr/local/cuda/bin. The PTX and cubin compile in parallel (about 2 s together).
+//! SEAM_NVCC_FLAGS adds nvcc flags (e.g. -lineinfo).
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -33,11 +34,17 @@ fn kernel_sources(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// SEAM_NVCC_FLAGS: extra nvcc flags, e.g. "-lineinfo" for profiling (doubles the embedded size).
+fn extra_flags() -> Vec<String> {
+    env::var("SEAM_NVCC_FLAGS").unwrap_or_default().split_whitespace().map(String::from).collect()
+}
+
 /// Runs both nvcc jobs at once; Err carries nvcc's message.
 fn compile(nvcc: &Path, unit: &Path, include: &Path, ptx: &Path, cubin: &Path) -> Result<(), String> {
     let job = |mode: &str, arch: &str, out: &Path| {
         Command::new(nvcc)
-            .args([mode, arch, "-O3", "-std=c++17", "-DSEAM_CUDA_MMA=1", "-lineinfo"])
+            .args([mode, arch, "-O3", "-std=c++17", "-DSEAM_CUDA_MMA=1"])
+            .args(extra_flags())
             .arg("-I").arg(include)
             .arg("-o").arg(out)
             .arg(unit)
@@ -67,6 +74,7 @@ fn main() {
     println!("cargo:rerun-if-changed=kernels");
     println!("cargo:rerun-if-env-changed=SEAM_NO_CUDA");
     println!("cargo:rerun-if-env-changed=SEAM_NVCC");
+    println!("cargo:rerun-if-env-changed=SEAM_NVCC_FLAGS");
 
     let ptx = out.join("seam_kernels.ptx");
     let cubin = out.join("seam_kernels_sm90.cubin");

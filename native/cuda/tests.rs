@@ -133,3 +133,31 @@ fn gpu_gemm_matches_cpu_loop() {
         assert!((g - w).abs() <= 1e-5 + 1e-5 * w.abs(), "gemm[{i}]: gpu {g} cpu {w}");
     }
 }
+
+/// build.rs compiles all kernel files as one unit; this checks each also compiles alone (it
+/// includes what it uses). Needs nvcc; reported and skipped without it.
+#[test]
+fn each_kernel_file_compiles_alone_with_nvcc() {
+    let nvcc = ["nvcc", "/usr/local/cuda/bin/nvcc"].into_iter().find(|n| {
+        std::process::Command::new(n).arg("--version").output().is_ok_and(|o| o.status.success())
+    });
+    let Some(nvcc) = nvcc else {
+        eprintln!("SKIPPED each_kernel_file_compiles_alone_with_nvcc: nvcc not found");
+        return;
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("kernels");
+    let out = std::env::temp_dir().join(format!("seam-ptx-check-{}", std::process::id()));
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "cu") {
+            let r = std::process::Command::new(nvcc)
+                .args(["-ptx", "-arch=compute_80", "-std=c++17", "-DSEAM_CUDA_MMA=1", "-o"])
+                .arg(&out).arg(&p).output().unwrap();
+            assert!(r.status.success(), "nvcc -ptx {}: {}", p.display(), String::from_utf8_lossy(&r.stderr));
+            n += 1;
+        }
+    }
+    let _ = std::fs::remove_file(&out);
+    assert!(n >= 10, "found {n} kernel files");
+}

@@ -1,8 +1,9 @@
 // Emulates the CUDA execution model so kernels/*.cu compile as plain C++ (g++ -std=c++20
 // -include emu.h) and run on the CPU. Used by test/cuda-emu.test.ts; no GPU needed.
 //
-// Model: blocks run one after another; inside a block every CUDA thread is a fiber (ucontext)
-// with its own stack, all on one OS thread. A fiber runs until it reaches __syncthreads or a warp
+// Model: blocks run one after another; inside a block every CUDA thread is a fiber (started with
+// makecontext on its own stack, switched with _setjmp/_longjmp), all on one OS thread; the same
+// fibers serve every block of a launch. A fiber runs until it reaches __syncthreads or a warp
 // collective (__shfl_*_sync, __syncwarp), then yields. The scheduler releases a warp collective when
 // all 32 lanes of that warp wait at one, and a block barrier when every thread of the block waits
 // at it. Any other state (a thread that returned while others wait at a barrier, lanes split
@@ -12,6 +13,9 @@
 // __shared__ becomes `static`: per-block storage, since one block runs at a time.
 // The tensor-core inline PTX is compiled out (SEAM_CUDA_MMA is never defined here).
 #pragma once
+// Fibers switch with _setjmp/_longjmp (no signal-mask syscall, unlike swapcontext); the
+// fortified longjmp would reject jumps between fiber stacks.
+#undef _FORTIFY_SOURCE
 #define SEAM_EMU 1
 
 #include <cmath>
@@ -21,6 +25,8 @@
 #include <cstring>
 #include <functional>
 #include <vector>
+#include <csetjmp>
+#include <setjmp.h>
 #include <ucontext.h>
 
 #define __global__
@@ -51,14 +57,16 @@ namespace emu {
 enum State { RUNNABLE, AT_BLOCK_BARRIER, AT_WARP_SYNC, DONE };
 
 struct Fiber {
-    ucontext_t ctx;
+    ucontext_t ctx;  // only to start the fiber on its own stack
+    jmp_buf jb;      // where it continues
+    bool started = false;
     State state = RUNNABLE;
     dim3 tid;
     unsigned linear = 0;
 };
 
 struct Block {
-    ucontext_t sched;
+    jmp_buf sched_jb;
     std::vector<Fiber> fibers;
     Fiber* current = nullptr;
     const std::function<void()>* body = nullptr;
@@ -82,13 +90,27 @@ constexpr size_t kStack = 128 * 1024;
 inline void yield(State s) {
     Fiber* f = g_block->current;
     f->state = s;
-    swapcontext(&f->ctx, &g_block->sched);
+    if (!_setjmp(f->jb)) _longjmp(g_block->sched_jb, 1);
 }
 
+// A fiber runs the kernel body once per block: blocks reuse the same fibers.
 inline void fiber_entry() {
-    (*g_block->body)();
-    g_block->current->state = DONE;
-    // returning switches to uc_link (the scheduler)
+    for (;;) {
+        (*g_block->body)();
+        yield(DONE);
+    }
+}
+
+inline void resume(Block& b, Fiber& f) {
+    b.current = &f;
+    threadIdx = f.tid;
+    if (!_setjmp(b.sched_jb)) {
+        if (!f.started) {
+            f.started = true;
+            setcontext(&f.ctx);
+        }
+        _longjmp(f.jb, 1);
+    }
 }
 
 inline unsigned lane_of(const Fiber& f) { return f.linear & 31; }
@@ -97,23 +119,13 @@ inline unsigned warp_of(const Fiber& f) { return f.linear >> 5; }
 // Runs one block to completion.
 inline void run_block(Block& b) {
     const unsigned n = (unsigned)b.fibers.size();
-    for (unsigned i = 0; i < n; ++i) {
-        Fiber& f = b.fibers[i];
-        f.state = RUNNABLE;
-        getcontext(&f.ctx);
-        f.ctx.uc_stack.ss_sp = g_stacks.data() + (size_t)i * kStack;
-        f.ctx.uc_stack.ss_size = kStack;
-        f.ctx.uc_link = &b.sched;
-        makecontext(&f.ctx, fiber_entry, 0);
-    }
+    for (auto& f : b.fibers) f.state = RUNNABLE;
     const unsigned warps = (n + 31) / 32;
     for (;;) {
         for (unsigned k = 0; k < n; ++k) {
             Fiber& f = b.fibers[reverse_order ? n - 1 - k : k];
             if (f.state != RUNNABLE) continue;
-            b.current = &f;
-            threadIdx = f.tid;
-            swapcontext(&b.sched, &f.ctx);
+            resume(b, f);
         }
         // Everyone is blocked or done: release what can be released.
         bool released = false, any_done = false, any_block = false, all_done = true;
@@ -153,8 +165,14 @@ inline void launch(const char* name, dim3 grid, dim3 block, const std::function<
     b.body = &body;
     b.fibers.resize(n);
     for (unsigned i = 0; i < n; ++i) {
-        b.fibers[i].linear = i;
-        b.fibers[i].tid = dim3(i % block.x, (i / block.x) % block.y, i / (block.x * block.y));
+        Fiber& f = b.fibers[i];
+        f.linear = i;
+        f.tid = dim3(i % block.x, (i / block.x) % block.y, i / (block.x * block.y));
+        getcontext(&f.ctx);
+        f.ctx.uc_stack.ss_sp = g_stacks.data() + (size_t)i * kStack;
+        f.ctx.uc_stack.ss_size = kStack;
+        f.ctx.uc_link = nullptr;  // fibers never return; they stay parked after the last block
+        makecontext(&f.ctx, fiber_entry, 0);
     }
     b.slots[0].assign(n, 0);
     b.slots[1].assign(n, 0);
