@@ -58,6 +58,7 @@ __device__ __forceinline__ void mma_16x8x8(float d[4], const float a[4], const f
 #else
     // Portable path: gather the operands each lane needs from the lanes holding them.
     const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    #pragma unroll
     for (int k = 0; k < 8; ++k) {
         const int hi = k >> 2, src = k & 3;
         const float a_lo = __shfl_sync(0xffffffffu, a[hi ? 2 : 0], g * 4 + src);
@@ -91,10 +92,13 @@ gemm_f32(int transA, int transB, int M, int N, int K, float alpha,
     const int m0 = blockIdx.y * GEMM_BM, n0 = blockIdx.x * GEMM_BN;
     const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
     float acc[4][4];
+    #pragma unroll
     for (int i = 0; i < 4; ++i)
+        #pragma unroll
         for (int j = 0; j < 4; ++j) acc[i][j] = 0.0f;
 
     for (int k0 = 0; k0 < K; k0 += GEMM_BK) {
+        #pragma unroll
         for (int l = 0; l < 4; ++l) {
             const int idx = tid + 256 * l;
             // coalesced along the stored row of each operand
@@ -105,16 +109,23 @@ gemm_f32(int transA, int transB, int M, int N, int K, float alpha,
             Bs[r][c] = load_b(B, transB, ldb, K, N, k0 + r, n0 + c);
         }
         __syncthreads();
+        #pragma unroll
         for (int kk = 0; kk < GEMM_BK; ++kk) {
             float a[4], bv[4];
+            #pragma unroll
             for (int i = 0; i < 4; ++i) a[i] = As[kk][ty + 16 * i];
+            #pragma unroll
             for (int j = 0; j < 4; ++j) bv[j] = Bs[kk][tx + 16 * j];
+            #pragma unroll
             for (int i = 0; i < 4; ++i)
+                #pragma unroll
                 for (int j = 0; j < 4; ++j) acc[i][j] = fmaf(a[i], bv[j], acc[i][j]);
         }
         __syncthreads();
     }
+    #pragma unroll
     for (int i = 0; i < 4; ++i)
+        #pragma unroll
         for (int j = 0; j < 4; ++j)
             store_c(C, ldc, M, N, m0 + ty + 16 * i, n0 + tx + 16 * j, acc[i][j], alpha, beta);
 }
@@ -140,11 +151,15 @@ gemm_tf32_f32(int transA, int transB, int M, int N, int K, float alpha,
     const int wm = (warp >> 1) * 32, wn = (warp & 1) * 32;
     const int g = lane >> 2, t = lane & 3;
     float acc[2][4][4];
+    #pragma unroll
     for (int i = 0; i < 2; ++i)
+        #pragma unroll
         for (int j = 0; j < 4; ++j)
+            #pragma unroll
             for (int r = 0; r < 4; ++r) acc[i][j][r] = 0.0f;
 
     for (int k0 = 0; k0 < K; k0 += GEMM_BK) {
+        #pragma unroll
         for (int l = 0; l < 8; ++l) {
             const int idx = tid + 128 * l;
             int r = transA ? (idx & 63) : (idx >> 4), c = transA ? (idx >> 6) : (idx & 15);
@@ -154,8 +169,10 @@ gemm_tf32_f32(int transA, int transB, int M, int N, int K, float alpha,
             Bs[r][c] = to_tf32(load_b(B, transB, ldb, K, N, k0 + r, n0 + c));
         }
         __syncthreads();
+        #pragma unroll
         for (int kk = 0; kk < GEMM_BK; kk += 8) {
             float af[2][4], bf[4][2];
+            #pragma unroll
             for (int i = 0; i < 2; ++i) {
                 const int row = wm + i * 16 + g;
                 af[i][0] = As[row][kk + t];
@@ -163,17 +180,22 @@ gemm_tf32_f32(int transA, int transB, int M, int N, int K, float alpha,
                 af[i][2] = As[row][kk + t + 4];
                 af[i][3] = As[row + 8][kk + t + 4];
             }
+            #pragma unroll
             for (int j = 0; j < 4; ++j) {
                 const int col = wn + j * 8 + g;
                 bf[j][0] = Bs[kk + t][col];
                 bf[j][1] = Bs[kk + t + 4][col];
             }
+            #pragma unroll
             for (int i = 0; i < 2; ++i)
+                #pragma unroll
                 for (int j = 0; j < 4; ++j) mma_16x8x8(acc[i][j], af[i], bf[j]);
         }
         __syncthreads();
     }
+    #pragma unroll
     for (int i = 0; i < 2; ++i)
+        #pragma unroll
         for (int j = 0; j < 4; ++j) {
             const int row = m0 + wm + i * 16 + g, col = n0 + wn + j * 8 + 2 * t;
             store_c(C, ldc, M, N, row, col, acc[i][j][0], alpha, beta);

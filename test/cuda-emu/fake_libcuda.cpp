@@ -4,7 +4,7 @@
 // chunking, copies) runs without a GPU: test/cuda-stand-in.test.ts runs the GPU parity suite on it.
 // Device memory is host memory whose end touches a PROT_NONE guard page, so a kernel reading or
 // writing past the end of a buffer crashes the test instead of passing silently.
-// Build: g++ -std=c++20 -O1 -shared -fPIC -include emu.h fake_libcuda.cpp -o libcuda-emu.so
+// Build (test/cuda/gxx.ts does it): g++ -std=c++20 -O1 -U_FORTIFY_SOURCE -shared -fPIC -include emu.h fake_libcuda.cpp -o libcuda-emu.so
 #include "../../kernels/activation.cu"
 #include "../../kernels/batchnorm.cu"
 #include "../../kernels/conv.cu"

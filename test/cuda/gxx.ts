@@ -22,7 +22,7 @@ let outDir: string | null = null;
 export function compileEmu(name: string, sources: string[], extra: string[] = []): string {
   outDir ??= mkdtempSync(join(tmpdir(), 'seam-cuda-emu-'));
   const out = join(outDir, name);
-  const args = ['-std=c++20', '-O1', '-Wall', '-U_FORTIFY_SOURCE', '-Wno-unused-function', '-include', join(emuDir, 'emu.h'),
+  const args = ['-std=c++20', '-O1', '-Wall', '-U_FORTIFY_SOURCE', '-Wno-unused-function', '-Wno-unknown-pragmas', '-include', join(emuDir, 'emu.h'),
     ...sources.map((s) => join(emuDir, s)), '-o', out, ...extra];
   execFileSync('g++', args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   return out;
