@@ -5,6 +5,7 @@
 pub mod napi;
 pub mod pool;
 pub mod kernels;
+pub mod cuda;
 mod bindings;
 
 /// Entry point Node calls when the `.node` file is loaded.

@@ -11,6 +11,8 @@ mod nn;
 mod nn_norm_loss;
 mod nn_pool;
 mod optim;
+mod cuda;
+mod cuda_ops;
 
 pub unsafe fn register(env: napi_env, exports: napi_value) {
     info::register(env, exports);
@@ -20,4 +22,5 @@ pub unsafe fn register(env: napi_env, exports: napi_value) {
     nn_norm_loss::register(env, exports);
     nn_pool::register(env, exports);
     optim::register(env, exports);
+    cuda::register(env, exports);
 }
