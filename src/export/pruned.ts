@@ -3,7 +3,9 @@
 // to zero, every other tensor as loaded, PyTorch key names and order) plus the head as
 // `module_head.1.weight` / `module_head.1.bias`, so that PyTorch users rebuild it with the original
 // class and `nn.Sequential(nn.ReLU(), nn.Linear(num_classes, k))`.
+import { closeSync, openSync, readSync } from 'node:fs';
 import { noGrad } from '../autograd/node.js';
+import { readStateDictSync } from '../io/index.js';
 import { writeSafetensorsSync } from '../io/safetensors.js';
 import { writeTorchFile } from '../io/torch-write.js';
 import type { RawTensor, StateDict } from '../io/types.js';
@@ -14,6 +16,7 @@ import { applyMaskTensors } from '../seam/mask-file.js';
 import type { MaskEntry } from '../seam/masks.js';
 import { fromRaw, toRaw } from '../tensor/raw.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
+import { isCompactFile, parseCompact } from './compact-file.js';
 import { fitToStateDict } from './compaction/rebuild.js';
 
 export const HEAD_PREFIX = 'module_head.';
@@ -153,8 +156,24 @@ export function reengineeredFromStateDict(sd: StateDict, opts: { arch?: string; 
 
 /** Reads an exported .pt / .safetensors (pruned or compacted) back into model + head. */
 export function loadReengineered(path: string, opts: { arch?: string; options?: ArchOptions } = {}): LoadedReengineered {
-  const { stateDict } = readWeights(path);
-  return reengineeredFromStateDict(stateDict, { ...opts, what: path });
+  let stateDict: StateDict;
+  let meta: Record<string, unknown>;
+  if (isCompactFile(firstBytes(path, 8))) ({ stateDict, metadata: meta } = parseCompact(path));
+  else ({ stateDict, extra: meta } = readStateDictSync(path));
+  // our safetensors and compact files name the architecture (needed once compaction changed the shapes)
+  const arch = opts.arch ?? (typeof meta.arch === 'string' ? meta.arch : undefined);
+  const options = opts.options ?? (arch && !opts.arch && typeof meta.options === 'string' ? (JSON.parse(meta.options) as ArchOptions) : undefined);
+  return reengineeredFromStateDict(stateDict, { arch, options, what: path });
+}
+
+function firstBytes(path: string, n: number): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const b = new Uint8Array(n);
+    return b.subarray(0, readSync(fd, b, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A copy of a state_dict's tensors as RawTensors (for writers that keep references). */
