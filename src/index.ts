@@ -24,3 +24,8 @@ export { attachMasks, seamTrain, maskRatio, type MaskEntry } from './seam/masks.
 export { saveMaskFile, applyMaskTensors } from './seam/mask-file.js';
 export { paperDefaults } from './seam/defaults.js';
 export { countFlops } from './seam/flops.js';
+export {
+  applyMaskFile, readMaskFile, buildHead, prunedStateDict, writeStateDict, loadReengineered, reengineeredFromStateDict, reengineeredLogits,
+} from './export/pruned.js';
+export { serializeCompact, writeCompactFile, parseCompact, compactSizeReport, type CompactSizeReport } from './export/compact-file.js';
+export { compactModel, formatCompactionReport, fitToStateDict, type CompactionReport } from './export/compaction/index.js';
