@@ -26,3 +26,8 @@ export { paperDefaults } from './seam/defaults.js';
 export { countFlops } from './seam/flops.js';
 export { OnnxGraphModel, type GraphStep } from './models/onnx-graph.js';
 export { exportOnnx, buildOnnxExport } from './export/onnx.js';
+export {
+  applyMaskFile, readMaskFile, buildHead, prunedStateDict, writeStateDict, loadReengineered, reengineeredFromStateDict, reengineeredLogits,
+} from './export/pruned.js';
+export { serializeCompact, writeCompactFile, parseCompact, compactSizeReport, type CompactSizeReport } from './export/compact-file.js';
+export { compactModel, formatCompactionReport, fitToStateDict, type CompactionReport } from './export/compaction/index.js';
