@@ -11,6 +11,7 @@ mod nn;
 mod nn_norm_loss;
 mod nn_pool;
 mod optim;
+mod sparse;
 
 pub unsafe fn register(env: napi_env, exports: napi_value) {
     info::register(env, exports);
@@ -20,4 +21,5 @@ pub unsafe fn register(env: napi_env, exports: napi_value) {
     nn_norm_loss::register(env, exports);
     nn_pool::register(env, exports);
     optim::register(env, exports);
+    sparse::register(env, exports);
 }

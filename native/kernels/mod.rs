@@ -33,3 +33,8 @@ mod gemm_avx512;
 mod gemm_tests;
 mod test_util;
 mod conv_tests;
+pub mod sparse;
+pub mod sparse_tile;
+pub mod sparse_conv;
+pub mod infer_dense;
+mod sparse_tests;
