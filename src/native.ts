@@ -86,6 +86,8 @@ export interface NativeBinding {
     p: ConvParams, mode: number, tile: number, relu: boolean): void;
   /** y = relu?(conv2d(x, w) + bias + residual) with the dense packed-GEMM conv. */
   denseConvFused(x: F32, w: F32, bias: F32 | null, residual: F32 | null, y: F32, p: ConvParams, relu: boolean): void;
+  /** max pooling without argmax for the 2x2 / stride 2 / no padding / floor case only (throws otherwise). */
+  maxPool2x2Infer(x: F32, y: F32, p: PoolParams): void;
 
   // --- optim (PyTorch semantics, in place on p and the state buffers) ---
   /** step is 1-based (bias correction). weightDecay is L2 added to the gradient (torch.optim.Adam). */

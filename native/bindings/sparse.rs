@@ -5,6 +5,8 @@
 use crate::export_fns;
 use crate::kernels::im2col::ConvShape;
 use crate::kernels::infer_dense::dense_conv_fused;
+use crate::kernels::infer_pool::max_pool_2x2;
+use crate::kernels::pooling::PoolGeom;
 use crate::kernels::sparse::{choose_geom, count_nonzero, pack, Lowering, SparseGeom};
 use crate::kernels::sparse_conv::{sparse_conv_forward, Epilogue};
 use crate::napi::{expect_len, napi_env, napi_value, Args, OpResult, Ret};
@@ -81,6 +83,21 @@ fn dense(a: &mut Args) -> OpResult {
     Ok(Ret::Undefined)
 }
 
+/// maxPool2x2Infer(x, y, poolParams): 2x2 window, stride 2, no padding, dilation 1, floor mode.
+fn max_pool(a: &mut Args) -> OpResult {
+    let op = a.op;
+    let g = PoolGeom::parse(op, a.i32_in(2)?, true)?;
+    if (g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.ceil) != (2, 2, 2, 2, 0, 0, 1, 1, false) {
+        return Err(format!("{op}: only the 2x2 window with stride 2, no padding, dilation 1, floor mode is supported"));
+    }
+    let x = a.f32_in(0)?;
+    let y = a.f32_out(1)?;
+    expect_len(op, "x", x.len(), g.in_len())?;
+    expect_len(op, "y", y.len(), g.out_len())?;
+    max_pool_2x2(x, y, g.planes(), g.h, g.w);
+    Ok(Ret::Undefined)
+}
+
 pub unsafe fn register(env: napi_env, exports: napi_value) {
     export_fns!(env, exports, {
         "sparseConvChoose" => choose,
@@ -88,5 +105,6 @@ pub unsafe fn register(env: napi_env, exports: napi_value) {
         "sparseConvPack" => pack_binding,
         "sparseConvForward" => forward,
         "denseConvFused" => dense,
+        "maxPool2x2Infer" => max_pool,
     });
 }

@@ -38,3 +38,4 @@ pub mod sparse_tile;
 pub mod sparse_conv;
 pub mod infer_dense;
 mod sparse_tests;
+pub mod infer_pool;

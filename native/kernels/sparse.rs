@@ -83,7 +83,9 @@ impl SparseGeom {
 /// The lowering and tile a shape runs best with (measured on Zen 4; see src/infer/README):
 /// direct when the padded positions waste at most a quarter of the work, else panels.
 pub fn choose_geom(s: &ConvShape) -> SparseGeom {
-    let panel = SparseGeom { mode: Lowering::Panel, tile: 64 };
+    // Panels of K x tile: keep one within ~half of L2 (a K x 64 panel of a 512-channel 3x3 conv is 1.2 MB).
+    let k = s.ckk();
+    let panel = SparseGeom { mode: Lowering::Panel, tile: if k >= 2048 { 16 } else if k >= 1024 { 32 } else { 64 } };
     if s.g != 1 || s.sh != 1 || s.sw != 1 {
         return panel;
     }

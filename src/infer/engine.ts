@@ -111,7 +111,10 @@ export class InferenceEngine {
       if (sp) native.sparseConvForward(x, sp.rowPtr, sp.offs, sp.vals, s.layer.bias, residual, b.y, b.params, sp.mode, sp.tile, s.relu);
       else native.denseConvFused(x, s.layer.weight, s.layer.bias, residual, b.y, b.params, s.relu);
     } else if (s.kind === 'maxpool') {
-      native.maxPool2dForward(x, b.y, this.argmax.subarray(0, b.y.length), b.params);
+      const p = b.params;
+      const simple = p[4] === 2 && p[5] === 2 && p[6] === 2 && p[7] === 2 && p[8] === 0 && p[9] === 0 && p[10] === 1 && p[11] === 1 && p[12] === 0;
+      if (simple) native.maxPool2x2Infer(x, b.y, p);
+      else native.maxPool2dForward(x, b.y, this.argmax.subarray(0, b.y.length), p);
     } else {
       native.globalAvgPoolForward(x, b.y, b.params[0], b.params[1]);
     }

@@ -5,7 +5,12 @@ import { readSafetensorsSync } from '../../src/io/safetensors.js';
 import { fromRaw } from '../../src/tensor/raw.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 
-export const SHARED = join(import.meta.dirname, '..', '..', '..', 'shared');
+// ../shared beside the checkout; a worktree under <root>/wt/<name> also finds <root>/shared, and
+// SEAM_SHARED_DIR overrides both.
+const ROOT = join(import.meta.dirname, '..', '..');
+export const SHARED = process.env.SEAM_SHARED_DIR
+  ?? [join(ROOT, '..', 'shared'), join(ROOT, '..', '..', 'shared')].find((p) => existsSync(p))
+  ?? join(ROOT, '..', 'shared');
 export const GOLDEN = join(SHARED, 'golden');
 
 export function goldenPath(name: string): string {
