@@ -34,17 +34,19 @@ export interface LayerPlan {
 }
 
 /**
- * The density below which the sparse kernel beats the dense one, for a layer's shape. Measured with
- * bench/infer-crossover.ts on the 2-core Zen 4 build machine (see src/infer/README.md): the dense
- * packed GEMM runs at ~45-60 GFLOP/s on 3x3 convs with >= 32 channels, the sparse kernel at ~15-25
- * "useful" GFLOP/s; layers with few input channels or tiny outputs make the dense GEMM less efficient.
+ * The density below which the sparse kernel beats the dense one, for a layer's shape. Measured per
+ * layer of VGG16-BN at batch 16 on the 2-core Zen 4 build machine (CPU ms, 1 thread; dense vs sparse
+ * at keep 0.2 / 0.3 / 0.4): stride-1 maps >= 8x8 (direct lowering): 13.5 vs 6.1 / 8.4 / 10.4 ms
+ * (crossover ~0.5); 4x4 and 2x2 maps (im2col panels): 13.4 vs 8.6 / 16.3 / 15.2 and 4.6 vs
+ * 2.9 / 5.1 / 4.7 ms (crossover ~0.25). Thin layers (K = C*KH*KW <= 64) run the dense GEMM far
+ * below its peak, so they go sparse earlier.
  */
 export function sparseCrossover(g: ConvGeometry): number {
   const k = g.c * g.kh * g.kw;
   if (g.h === 1 && g.w === 1 && g.kh === 1) return 0.5; // Linear: memory bound either way, fewer bytes win
-  if (k <= 64) return 0.5; // thin GEMMs (stem convs, narrow 1x1s) run far below the dense peak
-  if (g.oh * g.ow <= 16) return 0.35; // tiny maps: dense GEMM per image is poorly shaped
-  return 0.3;
+  if (k <= 64) return 0.5;
+  if (g.sh !== 1 || g.sw !== 1 || g.oh * g.ow < 64) return 0.25; // panel lowering
+  return 0.45; // direct lowering
 }
 
 export function chooseKernel(g: ConvGeometry, density: number, opts: PlanOptions = {}): { kernel: 'dense' | 'sparse'; reason: string } {
