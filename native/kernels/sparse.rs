@@ -80,7 +80,7 @@ impl SparseGeom {
     }
 }
 
-/// The lowering and tile a shape runs best with (measured on Zen 4; see src/infer/README):
+/// The lowering and tile a shape runs best with (measured on Zen 4; see sparseCrossover in src/infer/plan.ts):
 /// direct when the padded positions waste at most a quarter of the work, else panels.
 pub fn choose_geom(s: &ConvShape) -> SparseGeom {
     // Panels of K x tile: keep one within ~half of L2 (a K x 64 panel of a 512-channel 3x3 conv is 1.2 MB).
