@@ -2,6 +2,7 @@
 // and prints ONE JSON object on the last line of stdout; progress goes to stderr.
 // Options: --quick (fewer repetitions), --only key1,key2 (a subset).
 import { nativeInfo } from '../src/native.js';
+import { medianWallAndCpu, plannedInferWorkload } from './infer.js';
 import { gemmWorkload, inferWorkload, seamStepWorkload, type Workload } from './workloads.js';
 
 const args = process.argv.slice(2);
@@ -36,7 +37,19 @@ const jobs: [string, () => number][] = [
   ['seam_step_vgg16_b64_ms', () => round(medianMs(seamStepWorkload('vgg16', 64), quick ? 10 : 10))],
   ['infer_resnet20_b16_ms', () => round(medianMs(inferWorkload('resnet20', 16), reps * 2))],
   ['infer_vgg16_b16_ms', () => round(medianMs(inferWorkload('vgg16', 16), reps * 2))],
+  ...(['resnet20', 'vgg16'] as const).flatMap((arch): [string, () => number][] => [
+    [`infer_${arch}_b16_planned_ms`, () => planned(arch, null)],
+    [`infer_${arch}_b16_keep10_ms`, () => planned(arch, 0.1)],
+  ]),
 ];
+
+/** Planned-engine timing; the CPU-time figure (CPU ms / threads) goes into `<key>_cpu` as a check. */
+function planned(arch: string, keep: number | null): number {
+  const key = `infer_${arch}_b16_${keep === null ? 'planned' : 'keep10'}`;
+  const { wall, cpu } = medianWallAndCpu(plannedInferWorkload(arch, 16, keep), reps * 4, info.threads);
+  result[`${key}_cpu_ms`] = round(cpu);
+  return round(wall);
+}
 
 for (const [key, job] of jobs) {
   if (only && !only.includes(key)) continue;

@@ -75,6 +75,20 @@ export interface NativeBinding {
   /** gx = (probs - onehot(labels)) * scale */
   crossEntropyBackward(probs: F32, labels: I32, gx: F32, rows: number, classes: number, scale: number): void;
 
+  // --- inference (src/infer): sparse conv over a CSR of the kept weights, fused epilogues ---
+  /** The lowering and tile the sparse conv runs best with for these params: mode * 256 + tile (mode 0 direct, 1 panel). */
+  sparseConvChoose(p: ConvParams): number;
+  sparseCountNonzero(w: F32): number;
+  /** Packs the nonzeros of w (O x C x KH x KW, groups 1) per output channel: rowPtr (O+1), offs and vals (nnz each). */
+  sparseConvPack(w: F32, p: ConvParams, mode: number, tile: number, rowPtr: I32, offs: I32, vals: F32): void;
+  /** y = relu?(sparseConv(x) + bias + residual); the CSR must come from sparseConvPack with the same geometry, mode and tile. */
+  sparseConvForward(x: F32, rowPtr: I32, offs: I32, vals: F32, bias: F32 | null, residual: F32 | null, y: F32,
+    p: ConvParams, mode: number, tile: number, relu: boolean): void;
+  /** y = relu?(conv2d(x, w) + bias + residual) with the dense packed-GEMM conv. */
+  denseConvFused(x: F32, w: F32, bias: F32 | null, residual: F32 | null, y: F32, p: ConvParams, relu: boolean): void;
+  /** max pooling without argmax for the 2x2 / stride 2 / no padding / floor case only (throws otherwise). */
+  maxPool2x2Infer(x: F32, y: F32, p: PoolParams): void;
+
   // --- optim (PyTorch semantics, in place on p and the state buffers) ---
   /** step is 1-based (bias correction). weightDecay is L2 added to the gradient (torch.optim.Adam). */
   adamStep(p: F32, g: F32, m: F32, v: F32, step: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number): void;

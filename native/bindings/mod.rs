@@ -13,6 +13,7 @@ mod nn_pool;
 mod optim;
 mod cuda;
 mod cuda_ops;
+mod sparse;
 
 pub unsafe fn register(env: napi_env, exports: napi_value) {
     info::register(env, exports);
@@ -23,4 +24,5 @@ pub unsafe fn register(env: napi_env, exports: napi_value) {
     nn_pool::register(env, exports);
     optim::register(env, exports);
     cuda::register(env, exports);
+    sparse::register(env, exports);
 }

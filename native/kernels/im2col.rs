@@ -82,7 +82,7 @@ fn valid_range(start: isize, s: usize, len: usize, w: usize) -> (usize, usize) {
 /// ow0.. into `dst`; `img` is the group's channels of one image.
 #[inline]
 #[allow(clippy::too_many_arguments)]
-fn fill_segment(s: &ConvShape, img: &[f32], c: usize, kh: usize, kw: usize, oh: usize, ow0: usize, dst: &mut [f32]) {
+pub(crate) fn fill_segment(s: &ConvShape, img: &[f32], c: usize, kh: usize, kw: usize, oh: usize, ow0: usize, dst: &mut [f32]) {
     let ih = (oh * s.sh + kh * s.dh) as isize - s.ph as isize;
     if ih < 0 || ih >= s.h as isize {
         dst.fill(0.0);

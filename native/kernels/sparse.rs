@@ -1,0 +1,158 @@
+//! Sparse conv weights for inference: a conv's weight (O x C x KH x KW, groups 1) with its zeros
+//! removed, stored per output channel (CSR): `row_ptr[o]..row_ptr[o+1]` index the kept values
+//! `vals` and their source offsets `offs`. An offset says where the input a weight multiplies
+//! starts in the "source" the forward builds, so one micro-kernel serves two lowerings:
+//!
+//! - `Direct` (stride 1): the source is each image zero-padded to Hp x Wp; output position
+//!   q = oh * Wp + ow reads source[q + off] with off = c*Hp*Wp + kh*dh*Wp + kw*dw (no im2col;
+//!   positions with ow >= OW are computed and dropped).
+//! - `Panel` (any stride): the source is the im2col matrix cut into panels of `tile` columns,
+//!   each panel K x tile contiguous; off = k * tile.
+//!
+//! The offsets depend on the geometry (C, H, W, padding, dilation, tile) but not on the batch.
+
+use super::im2col::ConvShape;
+
+/// Floats of output positions one micro-kernel call computes: a multiple of 16, at most 128.
+pub const MAX_TILE: usize = 128;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lowering {
+    Direct,
+    Panel,
+}
+
+/// How a sparse conv is lowered: the mode and the tile width (output positions per kernel call).
+#[derive(Clone, Copy, Debug)]
+pub struct SparseGeom {
+    pub mode: Lowering,
+    pub tile: usize,
+}
+
+impl SparseGeom {
+    /// From the JS numbers (mode 0 = direct, 1 = panel); checks what the shape allows.
+    pub fn new(op: &str, s: &ConvShape, mode: usize, tile: usize) -> Result<Self, String> {
+        if s.g != 1 {
+            return Err(format!("{op}: sparse conv supports groups=1 only ({})", s.describe()));
+        }
+        if tile == 0 || tile % 16 != 0 || tile > MAX_TILE {
+            return Err(format!("{op}: tile must be a multiple of 16 in [16, {MAX_TILE}], got {tile}"));
+        }
+        let mode = match mode {
+            0 => Lowering::Direct,
+            1 => Lowering::Panel,
+            _ => return Err(format!("{op}: mode must be 0 (direct) or 1 (panel), got {mode}")),
+        };
+        if mode == Lowering::Direct && (s.sh != 1 || s.sw != 1) {
+            return Err(format!("{op}: direct lowering needs stride 1 ({})", s.describe()));
+        }
+        Ok(SparseGeom { mode, tile })
+    }
+
+    /// Padded width and height of the direct source.
+    pub fn padded(s: &ConvShape) -> (usize, usize) {
+        (s.h + 2 * s.ph, s.w + 2 * s.pw)
+    }
+
+    /// Output positions per image in direct mode: (OH - 1) * Wp + OW.
+    pub fn direct_len(s: &ConvShape) -> usize {
+        let (_, wp) = Self::padded(s);
+        (s.oh - 1) * wp + s.ow
+    }
+
+    /// Source offset of weight column k = (c*KH + kh)*KW + kw.
+    #[inline]
+    pub fn offset(&self, s: &ConvShape, k: usize) -> usize {
+        match self.mode {
+            Lowering::Direct => {
+                let (hp, wp) = Self::padded(s);
+                let (c, r) = (k / (s.kh * s.kw), k % (s.kh * s.kw));
+                let (kh, kw) = (r / s.kw, r % s.kw);
+                c * hp * wp + kh * s.dh * wp + kw * s.dw
+            }
+            Lowering::Panel => k * self.tile,
+        }
+    }
+
+    /// The largest offset any weight of this shape can have.
+    pub fn max_offset(&self, s: &ConvShape) -> usize {
+        self.offset(s, s.ckk().max(1) - 1)
+    }
+}
+
+/// The lowering and tile a shape runs best with (measured on Zen 4; see sparseCrossover in src/infer/plan.ts):
+/// direct when the padded positions waste at most a quarter of the work, else panels.
+pub fn choose_geom(s: &ConvShape) -> SparseGeom {
+    // Panels of K x tile: keep one within ~half of L2 (a K x 64 panel of a 512-channel 3x3 conv is 1.2 MB).
+    let k = s.ckk();
+    let panel = SparseGeom { mode: Lowering::Panel, tile: if k >= 2048 { 16 } else if k >= 1024 { 32 } else { 64 } };
+    if s.g != 1 || s.sh != 1 || s.sw != 1 {
+        return panel;
+    }
+    let len = SparseGeom::direct_len(s);
+    let mut best = (f64::MAX, 16);
+    for tile in (16..=MAX_TILE).step_by(16) {
+        let work = (len.div_ceil(tile) * tile) as f64;
+        // Prefer wider tiles (fewer weight reloads) unless they add work.
+        let cost = work * (1.0 + 0.5 / (tile as f64 / 16.0));
+        if cost < best.0 {
+            best = (cost, tile);
+        }
+    }
+    let work = len.div_ceil(best.1) * best.1;
+    if (s.ohw() as f64) / (work as f64) >= 0.75 {
+        SparseGeom { mode: Lowering::Direct, tile: best.1 }
+    } else {
+        panel
+    }
+}
+
+/// Number of nonzero weights.
+pub fn count_nonzero(w: &[f32]) -> usize {
+    w.iter().filter(|&&v| v != 0.0).count()
+}
+
+/// Fills the CSR arrays from a dense weight (lengths checked by the caller: row_ptr O+1,
+/// offs and vals count_nonzero(w)). Zeros (and -0.0) are dropped; everything else is kept.
+pub fn pack(s: &ConvShape, g: &SparseGeom, w: &[f32], row_ptr: &mut [i32], offs: &mut [i32], vals: &mut [f32]) {
+    let k = s.ckk();
+    let mut j = 0;
+    row_ptr[0] = 0;
+    for o in 0..s.o {
+        for (kk, &v) in w[o * k..(o + 1) * k].iter().enumerate() {
+            if v != 0.0 {
+                offs[j] = g.offset(s, kk) as i32;
+                vals[j] = v;
+                j += 1;
+            }
+        }
+        row_ptr[o + 1] = j as i32;
+    }
+}
+
+/// Checks a CSR that came from JS before any kernel reads through it: row_ptr starts at 0, never
+/// decreases and ends at nnz; every offset lies in [0, max_offset].
+pub fn validate(op: &str, s: &ConvShape, g: &SparseGeom, row_ptr: &[i32], offs: &[i32], vals: &[f32]) -> Result<(), String> {
+    if row_ptr.len() != s.o + 1 {
+        return Err(format!("{op}: rowPtr has {} elements, expected O+1 = {}", row_ptr.len(), s.o + 1));
+    }
+    if offs.len() != vals.len() {
+        return Err(format!("{op}: offs has {} elements but vals has {}; they must match", offs.len(), vals.len()));
+    }
+    if row_ptr[0] != 0 || row_ptr[s.o] as i64 != vals.len() as i64 {
+        return Err(format!("{op}: rowPtr must start at 0 and end at nnz = {} (got {} .. {})", vals.len(), row_ptr[0], row_ptr[s.o]));
+    }
+    if let Some(o) = row_ptr.windows(2).position(|p| p[1] < p[0]) {
+        return Err(format!("{op}: rowPtr decreases at output channel {o}"));
+    }
+    let max = g.max_offset(s) as i64;
+    let (mut lo, mut hi) = (0i32, 0i32);
+    for &v in offs {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if lo < 0 || hi as i64 > max {
+        return Err(format!("{op}: offsets must lie in [0, {max}] for this shape and lowering (got {lo}..{hi}); pack with the same params, mode and tile"));
+    }
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! Sparse conv forward (NCHW f32, groups 1) over the CSR of `sparse.rs`, with a fused epilogue
+//! y = relu?(conv + bias + residual). Two passes over the pool: build the source (padded images
+//! or im2col panels, see `sparse.rs`), then compute. Work units are (tile of output positions,
+//! block of output channels), split statically over the threads; each output element is written
+//! by exactly one unit in a fixed order, so results are reproducible for a given thread count.
+
+use super::im2col::{fill_segment, ConvShape};
+use super::sparse::{validate, Lowering, SparseGeom, MAX_TILE};
+use super::sparse_tile::row_tile;
+use crate::pool::{num_threads, parallel_ranges, run_on_all, share, SharedMut};
+use std::sync::Mutex;
+
+/// What is applied to each output value after the convolution sum.
+#[derive(Clone, Copy, Default)]
+pub struct Epilogue<'a> {
+    pub bias: Option<&'a [f32]>,
+    /// Same shape as y (N x O x OH x OW), added before the ReLU (a residual connection).
+    pub residual: Option<&'a [f32]>,
+    pub relu: bool,
+}
+
+impl Epilogue<'_> {
+    pub fn check(&self, op: &str, s: &ConvShape) -> Result<(), String> {
+        if let Some(b) = self.bias {
+            if b.len() != s.o {
+                return Err(format!("{op}: bias has {} elements, expected O = {}", b.len(), s.o));
+            }
+        }
+        if let Some(r) = self.residual {
+            if r.len() != s.y_len() {
+                return Err(format!("{op}: residual has {} elements, expected N*O*OH*OW = {}", r.len(), s.y_len()));
+            }
+        }
+        Ok(())
+    }
+
+    /// In place: d[i] = relu?(d[i] + bias[o] + residual[y0 + i]).
+    #[inline]
+    pub fn apply(&self, o: usize, y0: usize, d: &mut [f32]) {
+        let b = self.bias.map_or(0.0, |b| b[o]);
+        let r = self.residual.map(|r| &r[y0..y0 + d.len()]);
+        for (i, v) in d.iter_mut().enumerate() {
+            let x = *v + b + r.map_or(0.0, |r| r[i]);
+            *v = if self.relu { x.max(0.0) } else { x };
+        }
+    }
+
+    /// dst[i] = relu?(acc[i] + bias[o] + residual[y0 + i]).
+    #[inline]
+    pub fn emit(&self, o: usize, y0: usize, acc: &[f32], dst: &mut [f32]) {
+        let b = self.bias.map_or(0.0, |b| b[o]);
+        match self.residual {
+            Some(r) => {
+                let r = &r[y0..y0 + dst.len()];
+                for ((d, a), rv) in dst.iter_mut().zip(acc).zip(r) {
+                    let v = *a + b + *rv;
+                    *d = if self.relu { v.max(0.0) } else { v };
+                }
+            }
+            None => {
+                for (d, a) in dst.iter_mut().zip(acc) {
+                    let v = *a + b;
+                    *d = if self.relu { v.max(0.0) } else { v };
+                }
+            }
+        }
+    }
+}
+
+/// The source buffer, kept between calls (no page faults from fresh allocations per layer).
+static SOURCE: Mutex<Vec<f32>> = Mutex::new(Vec::new());
+
+/// Zero-padded copies of the images: N x C x Hp x Wp (plus slack for the last tile's reads).
+fn build_direct(s: &ConvShape, x: &[f32], src: &mut [f32]) {
+    let (hp, wp) = SparseGeom::padded(s);
+    let (plane, hw) = (hp * wp, s.h * s.w);
+    let sp = SharedMut::new(src);
+    let sp = &sp;
+    parallel_ranges(s.n * s.c, 8, |r| {
+        // Safety: plane i is written only by the range that holds i.
+        let dst = unsafe { sp.slice(r.start * plane, r.len() * plane) };
+        for (i, nc) in r.enumerate() {
+            let d = &mut dst[i * plane..(i + 1) * plane];
+            let img = &x[nc * hw..(nc + 1) * hw];
+            d[..s.ph * wp].fill(0.0);
+            for ih in 0..s.h {
+                let row = &mut d[(s.ph + ih) * wp..(s.ph + ih + 1) * wp];
+                row[..s.pw].fill(0.0);
+                row[s.pw..s.pw + s.w].copy_from_slice(&img[ih * s.w..(ih + 1) * s.w]);
+                row[s.pw + s.w..].fill(0.0);
+            }
+            d[(s.ph + s.h) * wp..].fill(0.0);
+        }
+    });
+}
+
+/// im2col in panels of `tile` columns (K x tile each); columns past N*OH*OW are zeros.
+fn build_panels(s: &ConvShape, tile: usize, x: &[f32], src: &mut [f32]) {
+    let (k, ohw, chw) = (s.ckk(), s.ohw(), s.c * s.h * s.w);
+    let ncols = s.n * ohw;
+    let sp = SharedMut::new(src);
+    let sp = &sp;
+    parallel_ranges(ncols.div_ceil(tile), 1, |r| {
+        let mut segs: Vec<(usize, usize, usize, usize, usize)> = Vec::with_capacity(tile);
+        for p in r {
+            // Safety: panel p is written only by the range that holds p.
+            let panel = unsafe { sp.slice(p * k * tile, k * tile) };
+            segs.clear();
+            let (q0, q1) = (p * tile, ((p + 1) * tile).min(ncols));
+            let mut q = q0;
+            while q < q1 {
+                let (b, pix) = (q / ohw, q % ohw);
+                let (oh, ow) = (pix / s.ow, pix % s.ow);
+                let len = (s.ow - ow).min(q1 - q);
+                segs.push((b, oh, ow, len, q - q0));
+                q += len;
+            }
+            let used = q1 - q0;
+            for c in 0..s.c {
+                for kh in 0..s.kh {
+                    for kw in 0..s.kw {
+                        let row = &mut panel[((c * s.kh + kh) * s.kw + kw) * tile..][..tile];
+                        for &(b, oh, ow, len, e) in &segs {
+                            fill_segment(s, &x[b * chw..(b + 1) * chw], c, kh, kw, oh, ow, &mut row[e..e + len]);
+                        }
+                        row[used..].fill(0.0);
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Calls `f(first, len)` for the runs of valid output positions of tile `ti`: `first` is the
+/// index into y's image plane (oh*OW+ow) plus the image, `len` the run length, and the run's
+/// offset within the tile.
+#[inline]
+fn for_runs(s: &ConvShape, g: &SparseGeom, ti: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
+    let t = g.tile;
+    match g.mode {
+        Lowering::Direct => {
+            let (_, wp) = SparseGeom::padded(s);
+            let len = SparseGeom::direct_len(s);
+            let tpi = len.div_ceil(t);
+            let (n, q0) = (ti / tpi, (ti % tpi) * t);
+            let q1 = (q0 + t).min(len);
+            let mut q = q0;
+            while q < q1 {
+                let (oh, ow) = (q / wp, q % wp);
+                if ow < s.ow {
+                    let run = (s.ow - ow).min(q1 - q);
+                    f(n, oh * s.ow + ow, run, q - q0);
+                    q += run;
+                } else {
+                    q += wp - ow;
+                }
+            }
+        }
+        Lowering::Panel => {
+            let ohw = s.ohw();
+            let (q0, q1) = (ti * t, ((ti + 1) * t).min(s.n * ohw));
+            let mut q = q0;
+            while q < q1 {
+                let (n, p) = (q / ohw, q % ohw);
+                let run = (ohw - p).min(q1 - q);
+                f(n, p, run, q - q0);
+                q += run;
+            }
+        }
+    }
+}
+
+/// y = relu?(sparse_conv(x) + bias + residual). Validates everything it reads through.
+#[allow(clippy::too_many_arguments)]
+pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], offs: &[i32],
+                           vals: &[f32], ep: &Epilogue, y: &mut [f32]) -> Result<(), String> {
+    if x.len() != s.x_len() || y.len() != s.y_len() {
+        return Err(format!("{op}: x has {} and y {} elements, expected {} and {} ({})", x.len(), y.len(), s.x_len(), s.y_len(), s.describe()));
+    }
+    validate(op, s, g, row_ptr, offs, vals)?;
+    ep.check(op, s)?;
+    if s.n == 0 {
+        return Ok(());
+    }
+    let t = g.tile;
+    let (tiles, src_len) = match g.mode {
+        Lowering::Direct => {
+            let (hp, wp) = SparseGeom::padded(s);
+            (s.n * SparseGeom::direct_len(s).div_ceil(t), s.n * s.c * hp * wp + MAX_TILE)
+        }
+        Lowering::Panel => {
+            let p = (s.n * s.ohw()).div_ceil(t);
+            (p, p * s.ckk().max(1) * t)
+        }
+    };
+    let mut guard = SOURCE.lock().unwrap_or_else(|e| e.into_inner());
+    if guard.len() < src_len {
+        *guard = vec![0.0; src_len];
+    }
+    let src = &mut guard[..src_len];
+    match g.mode {
+        Lowering::Direct => {
+            build_direct(s, x, src);
+            let n = src_len - MAX_TILE;
+            src[n..].fill(0.0);
+        }
+        Lowering::Panel => build_panels(s, t, x, src),
+    }
+    let src: &[f32] = src;
+    // Enough units for every thread; consecutive units share a tile (its source stays in cache).
+    let threads = num_threads();
+    let ob = (4 * threads).div_ceil(tiles).clamp(1, s.o.max(1));
+    let units = tiles * ob;
+    let panel = s.ckk().max(1) * t;
+    let (ohw, yp) = (s.ohw(), SharedMut::new(y));
+    let yp = &yp;
+    let work = |range: std::ops::Range<usize>| {
+        let mut acc = [0.0f32; MAX_TILE];
+        for u in range {
+            let (ti, bi) = (u / ob, u % ob);
+            let base = match g.mode {
+                Lowering::Direct => {
+                    let tpi = SparseGeom::direct_len(s).div_ceil(t);
+                    let (hp, wp) = SparseGeom::padded(s);
+                    (ti / tpi) * s.c * hp * wp + (ti % tpi) * t
+                }
+                Lowering::Panel => ti * panel,
+            };
+            for o in share(s.o, ob, bi) {
+                let (j0, j1) = (row_ptr[o] as usize, row_ptr[o + 1] as usize);
+                // Safety: validate() bounded every offset by max_offset, and the source holds
+                // max_offset + tile floats past every tile base (padded planes / panel / slack).
+                unsafe { row_tile(t, src.as_ptr().add(base), &offs[j0..j1], &vals[j0..j1], &mut acc) };
+                for_runs(s, g, ti, |n, p, len, e| {
+                    let y0 = (n * s.o + o) * ohw + p;
+                    // Safety: (tile, o) pairs are disjoint across units, so are their runs of y.
+                    let dst = unsafe { yp.slice(y0, len) };
+                    ep.emit(o, y0, &acc[e..e + len], dst);
+                });
+            }
+        }
+    };
+    let parts = threads.min(units).max(1);
+    if parts == 1 {
+        work(0..units);
+    } else {
+        run_on_all(&|th| {
+            if th < parts {
+                work(share(units, parts, th));
+            }
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! The sparse micro-kernel: one output channel's row over `tile` consecutive output positions,
+//! acc[t] = sum_j vals[j] * src[offs[j] + t]. Vectorised along the positions: per kept weight a
+//! broadcast and tile/16 loads + FMAs into accumulators that stay in registers for the whole
+//! row. AVX-512F for tiles of 16..128 (1..8 zmm; narrow tiles interleave two weights into two
+//! accumulator sets for more FMA chains), a portable loop otherwise. The sum order is fixed
+//! for a given CPU, so results are reproducible.
+
+use super::sparse::MAX_TILE;
+
+/// # Safety
+/// `src.add(offs[j] as usize + t)` must be readable for every j and t < tile; offsets >= 0;
+/// `tile` a multiple of 16 in 16..=MAX_TILE; offs and vals the same length.
+#[inline]
+pub unsafe fn row_tile(tile: usize, src: *const f32, offs: &[i32], vals: &[f32], acc: &mut [f32; MAX_TILE]) {
+    debug_assert!(offs.len() == vals.len() && tile % 16 == 0 && tile <= MAX_TILE);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if use_avx512() {
+            let a = acc.as_mut_ptr();
+            match tile / 16 {
+                1 => return avx512::row::<1>(src, offs, vals, a),
+                2 => return avx512::row::<2>(src, offs, vals, a),
+                3 => return avx512::row::<3>(src, offs, vals, a),
+                4 => return avx512::row::<4>(src, offs, vals, a),
+                5 => return avx512::row::<5>(src, offs, vals, a),
+                6 => return avx512::row::<6>(src, offs, vals, a),
+                7 => return avx512::row::<7>(src, offs, vals, a),
+                _ => return avx512::row::<8>(src, offs, vals, a),
+            }
+        }
+    }
+    row_portable(tile, src, offs, vals, acc)
+}
+
+/// AVX-512F when the CPU has it, unless SEAM_SPARSE_ISA=portable (read once).
+pub fn use_avx512() -> bool {
+    static USE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *USE.get_or_init(|| super::simd::has_avx512() && std::env::var("SEAM_SPARSE_ISA").as_deref() != Ok("portable"))
+}
+
+/// The reference version (any CPU): plain loops the compiler vectorises for the baseline ISA.
+pub unsafe fn row_portable(tile: usize, src: *const f32, offs: &[i32], vals: &[f32], acc: &mut [f32; MAX_TILE]) {
+    let acc = &mut acc[..tile];
+    acc.fill(0.0);
+    for (&o, &w) in offs.iter().zip(vals) {
+        let s = std::slice::from_raw_parts(src.add(o as usize), tile);
+        for (a, x) in acc.iter_mut().zip(s) {
+            *a += w * *x;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn row<const V: usize>(src: *const f32, offs: &[i32], vals: &[f32], out: *mut f32) {
+        let n = offs.len();
+        let (po, pv) = (offs.as_ptr(), vals.as_ptr());
+        let mut a = [_mm512_setzero_ps(); V];
+        let mut j = 0;
+        if V <= 3 {
+            // Few vectors per weight: a second accumulator set doubles the independent chains.
+            let mut b = [_mm512_setzero_ps(); V];
+            while j + 2 <= n {
+                let (s0, s1) = (src.add(*po.add(j) as usize), src.add(*po.add(j + 1) as usize));
+                let (w0, w1) = (_mm512_set1_ps(*pv.add(j)), _mm512_set1_ps(*pv.add(j + 1)));
+                for v in 0..V {
+                    a[v] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(s0.add(16 * v)), a[v]);
+                    b[v] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(s1.add(16 * v)), b[v]);
+                }
+                j += 2;
+            }
+            for v in 0..V {
+                a[v] = _mm512_add_ps(a[v], b[v]);
+            }
+        }
+        while j < n {
+            let s = src.add(*po.add(j) as usize);
+            let w = _mm512_set1_ps(*pv.add(j));
+            for v in 0..V {
+                a[v] = _mm512_fmadd_ps(w, _mm512_loadu_ps(s.add(16 * v)), a[v]);
+            }
+            j += 1;
+        }
+        for v in 0..V {
+            _mm512_storeu_ps(out.add(16 * v), a[v]);
+        }
+    }
+}
