@@ -1,7 +1,9 @@
 // `npm run bench`: times the BENCHMARKS.md workloads (median of >= 10 timed runs after 3 warm-ups)
 // and prints ONE JSON object on the last line of stdout; progress goes to stderr.
-// Options: --quick (fewer repetitions), --only key1,key2 (a subset).
+// Options: --quick (fewer repetitions, no SeaM epoch), --only key1,key2 (a subset).
 import { nativeInfo } from '../src/native.js';
+import { benchFmnist } from './data.js';
+import { loadVgg16Workload, ortInferWorkload, seamEpochFmnistSeconds } from './extra.js';
 import { medianWallAndCpu, plannedInferWorkload } from './infer.js';
 import { gemmWorkload, inferWorkload, seamStepWorkload, type Workload } from './workloads.js';
 
@@ -10,12 +12,12 @@ const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only'));
 const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : null;
 
-function medianMs(run: Workload, reps: number, warmup = 3): number {
-  for (let i = 0; i < warmup; i++) run();
+async function medianMsAsync(run: () => unknown, reps: number, warmup = 3): Promise<number> {
+  for (let i = 0; i < warmup; i++) await run();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = process.hrtime.bigint();
-    run();
+    await run();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   times.sort((a, b) => a - b);
@@ -28,15 +30,24 @@ const reps = quick ? 10 : 15;
 const info = nativeInfo();
 const result: Record<string, number | string> = { engine: 'seam', threads: info.threads, simd: info.simd };
 
-const jobs: [string, () => number][] = [
-  ['gemm_1024_gflops', () => {
+const medianMs = (run: Workload, reps: number): Promise<number> => medianMsAsync(run, reps);
+
+const jobs: [string, () => number | null | Promise<number | null>][] = [
+  ['gemm_1024_gflops', async () => {
     const g = gemmWorkload(1024);
-    return round(g.flops / (medianMs(g.run, reps) / 1000) / 1e9, 1);
+    return round(g.flops / ((await medianMs(g.run, reps)) / 1000) / 1e9, 1);
   }],
-  ['seam_step_resnet20_b64_ms', () => round(medianMs(seamStepWorkload('resnet20', 64), reps))],
-  ['seam_step_vgg16_b64_ms', () => round(medianMs(seamStepWorkload('vgg16', 64), quick ? 10 : 10))],
-  ['infer_resnet20_b16_ms', () => round(medianMs(inferWorkload('resnet20', 16), reps * 2))],
-  ['infer_vgg16_b16_ms', () => round(medianMs(inferWorkload('vgg16', 16), reps * 2))],
+  ['seam_step_resnet20_b64_ms', async () => round(await medianMs(seamStepWorkload('resnet20', 64), reps))],
+  ['seam_step_vgg16_b64_ms', async () => round(await medianMs(seamStepWorkload('vgg16', 64), 10))],
+  ['infer_resnet20_b16_ms', async () => round(await medianMs(inferWorkload('resnet20', 16), reps * 2))],
+  ['infer_vgg16_b16_ms', async () => round(await medianMs(inferWorkload('vgg16', 16), reps * 2))],
+  ['load_vgg16_pt_ms', async () => round(await medianMs(loadVgg16Workload(), 10))],
+  ['data_fmnist_aug_imgs_per_s', async () => Math.round(await benchFmnist({ reps: quick ? 3 : 10 }))],
+  ...(['resnet20', 'vgg16'] as const).map((arch): [string, () => Promise<number | null>] => [`infer_${arch}_b16_ort_ms`, async () => {
+    const run = await ortInferWorkload(arch, 16, info.threads);
+    return run ? round(await medianMsAsync(run, reps * 2)) : null;
+  }]),
+  ['seam_epoch_fmnist_resnet20_s', async () => (quick ? null : seamEpochFmnistSeconds().then((s) => (s === null ? null : round(s, 1))))],
   ...(['resnet20', 'vgg16'] as const).flatMap((arch): [string, () => number][] => [
     [`infer_${arch}_b16_planned_ms`, () => planned(arch, null)],
     [`infer_${arch}_b16_keep10_ms`, () => planned(arch, 0.1)],
@@ -54,7 +65,11 @@ function planned(arch: string, keep: number | null): number {
 for (const [key, job] of jobs) {
   if (only && !only.includes(key)) continue;
   process.stderr.write(`bench: ${key} ... `);
-  const v = job();
+  const v = await job();
+  if (v === null) {
+    process.stderr.write('skipped\n');
+    continue;
+  }
   result[key] = v;
   process.stderr.write(`${v}\n`);
 }

@@ -79,6 +79,11 @@ function readHead(path: string): Uint8Array {
 }
 
 /** Reads a model file (path) or its bytes into a state_dict, whatever its format. */
+/** The format of a file on disk, from its first bytes. */
+export function detectFileFormat(path: string): ModelFormat {
+  return detectFormat(readHead(path), path);
+}
+
 export function readStateDictSync(input: string | Uint8Array, opts: ReadStateDictOptions = {}): LoadedStateDict {
   const name = typeof input === 'string' ? input : '<buffer>';
   const format = detectFormat(typeof input === 'string' ? readHead(input) : input.subarray(0, 16), name);

@@ -1,5 +1,5 @@
 export { Module, formatLoadReport, type LoadReport, type StateDictT } from './module.js';
-export { manualSeed } from './init.js';
+export { manualSeed, withoutInit } from './init.js';
 export { Conv2d, type Conv2dConfig } from './conv.js';
 export { Linear } from './linear.js';
 export { BatchNorm2d } from './batchnorm.js';
