@@ -62,3 +62,17 @@ describe('seam export', () => {
     expect(wrong.stderr).toMatch(/conv1\.weight_mask has shape \[16, 3, 3, 3\], the parameter has \[64, 3, 7, 7\]/);
   });
 });
+
+describe('seam bench-model', () => {
+  it('reports dense, sparse and compacted variants with FLOPs, parameters and file sizes', async () => {
+    const r = await run(['bench-model', '--model', goldenPath('cifar10_resnet20.pt'), '--masks', goldenPath('cifar10_resnet20.seam_masks.pt'), '--reps', '2', '--batch', '2', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.variants.map((v: { name: string }) => v.name)).toEqual(['dense', 'sparse', 'compacted', 'compacted+sparse']);
+    const [dense, sparse] = out.variants;
+    expect(sparse.flops).toBeLessThan(dense.flops);
+    expect(sparse.parameters).toBeLessThan(dense.parameters);
+    expect(out.files.compactBytes).toBeLessThan(out.files.denseBytes);
+    for (const v of out.variants) expect(v.ms).toBeGreaterThan(0);
+  });
+});

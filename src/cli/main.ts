@@ -1,6 +1,7 @@
 // The `seam` command line: dispatches to one module per command.
 import { nativeInfo } from '../native.js';
 import { UsageError } from './args.js';
+import { BENCH_MODEL_USAGE, benchModelCommand } from './bench-model.js';
 import { EXPORT_USAGE, exportCommand } from './export.js';
 import { inspectCommand } from './inspect.js';
 import { REENGINEER_USAGE, reengineerCommand } from './reengineer.js';
@@ -11,6 +12,7 @@ const USAGE = `seam: re-engineer trained CNNs with SeaM (learn a binary weight m
 commands:
   ${REENGINEER_USAGE}
   ${EXPORT_USAGE}
+  ${BENCH_MODEL_USAGE}
   seam inspect FILE [--arch NAME] [--json]
   seam run --model FILE [--arch NAME] --input IN.safetensors --output OUT.safetensors
   seam info
@@ -19,6 +21,7 @@ commands:
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   reengineer: reengineerCommand,
   export: exportCommand,
+  'bench-model': benchModelCommand,
   inspect: inspectCommand,
   run: runCommand,
   info: async () => {
