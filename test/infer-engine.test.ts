@@ -23,17 +23,17 @@ function randomizeBatchNorm(model: Module, rng: Rng): void {
   for (const [, m] of model.namedModules()) {
     if (!(m instanceof BatchNorm2d)) continue;
     for (let i = 0; i < m.numFeatures; i++) {
-      m.weight.f32[i] = 0.5 + rng.next();
-      m.bias.f32[i] = rng.next() - 0.5;
-      m.runningMean.f32[i] = 0.2 * (rng.next() - 0.5);
-      m.runningVar.f32[i] = 0.5 + rng.next();
+      m.weight.f32[i] = 0.5 + rng.nextFloat();
+      m.bias.f32[i] = rng.nextFloat() - 0.5;
+      m.runningMean.f32[i] = 0.2 * (rng.nextFloat() - 0.5);
+      m.runningVar.f32[i] = 0.5 + rng.nextFloat();
     }
   }
 }
 
 /** SeaM-style masks keeping about `keep` of every weight (and bias) at random. */
 function randomMasks(model: Module, keep: number, rng: Rng): void {
-  for (const e of attachMasks(model)) e.mask.f32.forEach((_, i, a) => (a[i] = rng.next() < keep ? 0.5 : -0.5));
+  for (const e of attachMasks(model)) e.mask.f32.forEach((_, i, a) => (a[i] = rng.nextFloat() < keep ? 0.5 : -0.5));
 }
 
 function check(model: Module, shape: [number, number, number], batch: number, kernel: KernelChoice, seed: number): number {

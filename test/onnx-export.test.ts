@@ -21,7 +21,7 @@ const rng = new Rng(2024);
 
 /** Random masks keeping about `keep` of every weight. */
 function randomMasks(model: Module, keep: number): void {
-  for (const m of attachMasks(model)) for (let i = 0; i < m.mask.size; i++) m.mask.f32[i] = rng.next() < keep ? 1 : -1;
+  for (const m of attachMasks(model)) for (let i = 0; i < m.mask.size; i++) m.mask.f32[i] = rng.nextFloat() < keep ? 1 : -1;
 }
 
 function forward(model: Module, head: Module | null, x: Tensor): Tensor {
@@ -72,8 +72,8 @@ describe('ONNX export', () => {
       if (!(m instanceof BatchNorm2d)) continue;
       for (let i = 0; i < m.numFeatures; i++) {
         m.runningMean.f32[i] = 0.1 * rng.normal();
-        m.runningVar.f32[i] = 0.5 + rng.next();
-        m.weight.f32[i] = 0.5 + rng.next();
+        m.runningVar.f32[i] = 0.5 + rng.nextFloat();
+        m.weight.f32[i] = 0.5 + rng.nextFloat();
         m.bias.f32[i] = 0.1 * rng.normal();
       }
     }

@@ -23,7 +23,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const rng = new Rng(7);
 const f32 = (shape: number[], lo = -1, hi = 1): RawTensor => {
   const n = shape.reduce((a, b) => a * b, 1);
-  return { dtype: 'f32', shape, data: Float32Array.from({ length: n }, () => lo + (hi - lo) * rng.next()) };
+  return { dtype: 'f32', shape, data: Float32Array.from({ length: n }, () => lo + (hi - lo) * rng.nextFloat()) };
 };
 const i64 = (values: number[], shape = [values.length]): RawTensor => ({ dtype: 'i64', shape, data: BigInt64Array.from(values.map(BigInt)) });
 let k = 0;

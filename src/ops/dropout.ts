@@ -11,7 +11,7 @@ export function dropout(x: Tensor, p: number, training: boolean, rng: Rng): Tens
   const keep = new Float32Array(x.size);
   if (p < 1) {
     const s = 1 / (1 - p);
-    for (let i = 0; i < keep.length; i++) keep[i] = rng.next() >= p ? s : 0;
+    for (let i = 0; i < keep.length; i++) keep[i] = rng.nextFloat() >= p ? s : 0;
   }
   const y = empty(x.shape);
   native.mul(x.f32, keep, y.f32);

@@ -143,7 +143,7 @@ export class Tensor {
   static uniform(shape: Shape, rng: Rng, low: number, high: number, requiresGrad = false): Tensor {
     const t = Tensor.zeros(shape, requiresGrad);
     const d = t.f32;
-    for (let i = 0; i < d.length; i++) d[i] = low + (high - low) * rng.next();
+    for (let i = 0; i < d.length; i++) d[i] = low + (high - low) * rng.nextFloat();
     return t;
   }
 }

@@ -1,5 +1,31 @@
-// A small seeded PRNG (splitmix64 seeding a xoshiro128**-style 32-bit generator) so that every
-// random choice in the product (weight init, dropout, shuffles) is reproducible from a seed.
+/**
+ * Seeded random numbers for the whole product (weight init, dropout, shuffles, augmentation):
+ * `Rng` is xoshiro128** seeded through splitmix32; `hashSeed` mixes (seed, epoch, index, ...) into
+ * one seed so any epoch or sample can be reproduced alone (resume).
+ */
+
+/** 32-bit finaliser (murmur3 fmix32). */
+export function mix32(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/** Combine any integers (seed, epoch, index, ...) into one well-mixed 32-bit seed. */
+export function hashSeed(...parts: number[]): number {
+  let h = 0x9e3779b9;
+  for (const p of parts) {
+    if (!Number.isFinite(p)) throw new Error(`hashSeed: not a finite number: ${p}`);
+    const lo = p >>> 0;
+    const hi = Math.floor(p / 4294967296) >>> 0;
+    h = mix32((h ^ lo) + 0x9e3779b9 + (h << 6) + (h >>> 2));
+    if (hi !== 0) h = mix32((h ^ hi) + 0x7f4a7c15);
+  }
+  return h;
+}
 
 export class Rng {
   private s0: number;
@@ -8,46 +34,47 @@ export class Rng {
   private s3: number;
   private spare: number | null = null;
 
-  constructor(seed: number) {
-    // splitmix32 expands the seed into four non-zero state words.
-    let x = seed >>> 0;
+  constructor(seed = 0) {
+    this.s0 = this.s1 = this.s2 = this.s3 = 0;
+    this.reseed(seed);
+  }
+
+  /** restart the stream from a new seed (no allocation: the loader reseeds once per sample) */
+  reseed(seed: number): this {
+    this.spare = null;
+    let st = hashSeed(seed);
     const next = (): number => {
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
+      st = (st + 0x9e3779b9) | 0;
+      return mix32(st);
     };
-    this.s0 = next() || 1;
+    this.s0 = next();
     this.s1 = next();
     this.s2 = next();
     this.s3 = next();
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    return this;
   }
 
-  /** Uniform 32-bit unsigned integer. */
+  /** uniform 32-bit unsigned integer */
   nextU32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
-    const t = (this.s1 << 9) >>> 0;
+    const s1 = this.s1;
+    const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    const t = s1 << 9;
     this.s2 ^= this.s0;
     this.s3 ^= this.s1;
     this.s1 ^= this.s2;
     this.s0 ^= this.s3;
     this.s2 ^= t;
     this.s3 = rotl(this.s3, 11);
-    return result;
+    return r;
   }
 
-  /** Uniform in [0, 1). */
-  next(): number {
+  /** uniform in [0, 1) with 32 bits of randomness */
+  nextFloat(): number {
     return this.nextU32() / 4294967296;
   }
 
-  /** Uniform integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  /** Standard normal (Box-Muller). */
+  /** standard normal (Box-Muller; the second value of each pair is kept for the next call) */
   normal(): number {
     if (this.spare !== null) {
       const s = this.spare;
@@ -55,25 +82,56 @@ export class Rng {
       return s;
     }
     let u = 0;
-    while (u === 0) u = this.next();
-    const v = this.next();
+    while (u === 0) u = this.nextFloat();
+    const v = this.nextFloat();
     const r = Math.sqrt(-2 * Math.log(u));
     this.spare = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);
   }
 
-  /** The generator's state, to checkpoint and resume a run exactly. */
-  state(): number[] {
-    return [this.s0, this.s1, this.s2, this.s3];
+  /** uniform integer in [0, n), unbiased; n in 1..2^32 */
+  int(n: number): number {
+    if (!(n >= 1 && n <= 4294967296 && Number.isInteger(n))) throw new RangeError(`Rng.int: bad bound ${n}`);
+    const limit = 4294967296 - (4294967296 % n);
+    for (;;) {
+      const x = this.nextU32();
+      if (x < limit) return x % n;
+    }
   }
 
-  static fromState(s: number[]): Rng {
-    const r = new Rng(0);
-    [r.s0, r.s1, r.s2, r.s3] = s.map((v) => v >>> 0);
-    return r;
+  /** in-place Fisher-Yates shuffle */
+  shuffle<T extends { length: number; [i: number]: any }>(a: T): T {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+    return a;
+  }
+
+  /** a random permutation of 0..n-1 */
+  permutation(n: number): Int32Array {
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    return this.shuffle(p);
+  }
+
+  /** k distinct values drawn uniformly from 0..n-1 (partial Fisher-Yates), in draw order */
+  sampleWithoutReplacement(n: number, k: number): Int32Array {
+    if (!(k >= 0 && k <= n)) throw new RangeError(`sampleWithoutReplacement: cannot draw ${k} of ${n}`);
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    for (let i = 0; i < k; i++) {
+      const j = i + this.int(n - i);
+      const t = p[i]!;
+      p[i] = p[j]!;
+      p[j] = t;
+    }
+    return p.slice(0, k);
   }
 }
 
 function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
+  return (x << k) | (x >>> (32 - k));
 }

@@ -29,7 +29,7 @@ export function killChannel(masks: MaskEntry[], layer: string, k: number): void 
 /** Masks out a random fraction of every mask (unstructured sparsity, seeded). */
 export function randomPrune(masks: MaskEntry[], fraction: number, seed = 1): void {
   const rng = new Rng(seed);
-  for (const m of masks) for (let i = 0; i < m.mask.size; i++) if (rng.next() < fraction) m.mask.f32[i] = -1;
+  for (const m of masks) for (let i = 0; i < m.mask.size; i++) if (rng.nextFloat() < fraction) m.mask.f32[i] = -1;
 }
 
 /** Sets a BatchNorm's bias so that channel k's constant (all weights zero, no conv bias) is `value`. */
