@@ -1,6 +1,7 @@
 // The `seam` command line: dispatches to one module per command.
 import { nativeInfo } from '../native.js';
 import { UsageError } from './args.js';
+import { DEFECT_USAGE, defectCommand } from './defect.js';
 import { inspectCommand } from './inspect.js';
 import { REENGINEER_USAGE, reengineerCommand } from './reengineer.js';
 import { runCommand } from './run.js';
@@ -9,6 +10,7 @@ const USAGE = `seam: re-engineer trained CNNs with SeaM (learn a binary weight m
 
 commands:
   ${REENGINEER_USAGE}
+  ${DEFECT_USAGE}
   seam inspect FILE [--arch NAME] [--json]
   seam run --model FILE [--arch NAME] --input IN.safetensors --output OUT.safetensors
   seam info
@@ -16,6 +18,7 @@ commands:
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   reengineer: reengineerCommand,
+  defect: defectCommand,
   inspect: inspectCommand,
   run: runCommand,
   info: async () => {
