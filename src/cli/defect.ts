@@ -64,6 +64,7 @@ export async function defectCommand(argv: string[]): Promise<number> {
   const batchSize = intFlag(v['batch-size'], 'batch-size', 64);
   const valFraction = numFlag(v['val-fraction'], 'val-fraction', 0);
   if (!(valFraction >= 0 && valFraction < 1)) throw new UsageError(`--val-fraction must be in [0, 1), got ${valFraction}`);
+  parseClip(v.clip, [0, 1]); // flag errors before any loading
   const log = (s: string): void => void (v.quiet || process.stderr.write(`${s}\n`));
 
   const loaded = loadModel(v.model, { arch: v.arch });
