@@ -31,3 +31,9 @@ export {
 } from './export/pruned.js';
 export { serializeCompact, writeCompactFile, parseCompact, compactSizeReport, type CompactSizeReport } from './export/compact-file.js';
 export { compactModel, formatCompactionReport, fitToStateDict, type CompactionReport } from './export/compaction/index.js';
+export { finetune, accuracyOf, FINETUNE_DEFAULTS, type FinetuneOptions, type FinetuneResult, type FinetuneEvent } from './seam/finetune.js';
+export { findOutputLayer, replaceOutputLayer, penultimate } from './seam/output-layer.js';
+export { reengineerForDefect, zeroMaskedWeights, type DefectSearchOptions, type DefectSearchResult } from './seam/defect-search.js';
+export { runDefectPipeline, DEFECT_DEFAULTS, type DefectOptions, type DefectResult, type DefectEvent } from './seam/defect.js';
+export { pgd, pgdClassifier, inputGradient, featureTargetLoss, crossEntropyLoss, withFrozenModel, type PgdOptions } from './attack/pgd.js';
+export { craftFeatureAdversarials, defectInheritanceRate, DIR_ATTACK_DEFAULTS, type DirResult } from './attack/dir.js';

@@ -3,6 +3,7 @@ import { nativeInfo } from '../native.js';
 import { UsageError } from './args.js';
 import { BENCH_MODEL_USAGE, benchModelCommand } from './bench-model.js';
 import { EXPORT_USAGE, exportCommand } from './export.js';
+import { DEFECT_USAGE, defectCommand } from './defect.js';
 import { inspectCommand } from './inspect.js';
 import { REENGINEER_USAGE, reengineerCommand } from './reengineer.js';
 import { runCommand } from './run.js';
@@ -13,6 +14,7 @@ commands:
   ${REENGINEER_USAGE}
   ${EXPORT_USAGE}
   ${BENCH_MODEL_USAGE}
+  ${DEFECT_USAGE}
   seam inspect FILE [--arch NAME] [--json]
   seam run --model FILE [--arch NAME] --input IN.safetensors --output OUT.safetensors
   seam info
@@ -22,6 +24,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   reengineer: reengineerCommand,
   export: exportCommand,
   'bench-model': benchModelCommand,
+  defect: defectCommand,
   inspect: inspectCommand,
   run: runCommand,
   info: async () => {
