@@ -1,19 +1,20 @@
 // A search killed with SIGKILL in the middle of an epoch and resumed from its checkpoint ends with
 // the same masks and head, bit for bit, as an uninterrupted run with the same seed.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runNode } from './helpers/child.js';
 
 const script = join(import.meta.dirname, 'fixtures', 'search-run.ts');
 const dir = mkdtempSync(join(tmpdir(), 'seam-resume-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const env = { ...process.env, SEAM_NUM_THREADS: '2' };
 
-function runToEnd(checkpoint: string, resume: boolean): { hash: string; bestEpoch: number; epochsRun: number } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', script, checkpoint, ...(resume ? ['--resume'] : [])], { env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`search run failed (${r.status}): ${r.stderr}`);
+async function runToEnd(checkpoint: string, resume: boolean): Promise<{ hash: string; bestEpoch: number; epochsRun: number }> {
+  const r = await runNode(['--import', 'tsx', script, checkpoint, ...(resume ? ['--resume'] : [])], env);
+  if (r.code !== 0) throw new Error(`search run failed (${r.code}): ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]);
 }
@@ -33,10 +34,10 @@ function runAndKill(checkpoint: string, e: number, b: number): Promise<void> {
 
 describe('search resume', () => {
   it('ends bit for bit like an uninterrupted run after a SIGKILL mid-epoch', async () => {
-    const straight = runToEnd(join(dir, 'straight.safetensors'), false);
+    const straight = await runToEnd(join(dir, 'straight.safetensors'), false);
     const ckpt = join(dir, 'killed.safetensors');
     await runAndKill(ckpt, 3, 4);
-    const resumed = runToEnd(ckpt, true);
+    const resumed = await runToEnd(ckpt, true);
     expect(resumed.epochsRun).toBe(straight.epochsRun);
     expect(resumed.bestEpoch).toBe(straight.bestEpoch);
     expect(resumed.hash).toBe(straight.hash);
