@@ -3,6 +3,7 @@
 // CE(model(x), y) + alpha * r, one Adam optimises the masks (lr_mask) and the model's own output
 // layer (its weights stay trainable beside its masks). Selection: stop as soon as
 // 1 - r >= prune_threshold, otherwise keep the epoch maximising acc - r, with patience early_stop.
+import { EpochStats } from './epoch-stats.js';
 import { backward } from '../autograd/backward.js';
 import { noGrad } from '../autograd/node.js';
 import type { DataLoader } from '../data/index.js';
@@ -86,24 +87,17 @@ export async function reengineerForDefect(model: Module, data: DefectSearchData,
     for (let epoch = 0; epoch < o.epochs; epoch++) {
       const start = Date.now();
       seamTrain(model);
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      let batch = 0;
+      const stats = new EpochStats();
       for await (const b of data.train.epoch(epoch)) {
         opt.zeroGrad();
         const logits = model.forward(batchTensor(b));
         const total = ops.add(ops.crossEntropy(logits, Tensor.ints(b.y)), ops.scale(maskRatio(masks), o.alpha));
         const loss = total.item();
-        if (!Number.isFinite(loss)) throw new Error(`re-engineering: loss is ${loss} at epoch ${epoch}, batch ${batch}`);
+        if (!Number.isFinite(loss)) throw new Error(`re-engineering: loss is ${loss} at epoch ${epoch}, batch ${stats.batches}`);
         backward(total);
         opt.step();
-        const pred = ops.argmax(logits).i32;
-        for (let i = 0; i < pred.length; i++) if (pred[i] === b.y[i]) correct++;
-        seen += pred.length;
-        lossSum += loss * pred.length;
-        batch++;
-        o.onEvent?.({ type: 'batch', epoch, batch, batches, loss, accuracy: correct / seen, ratio: ratioValue(masks) });
+        stats.add(logits, b.y, loss);
+        o.onEvent?.({ type: 'batch', epoch, batch: stats.batches, batches, loss, accuracy: stats.accuracy, ratio: ratioValue(masks) });
         if (o.signal?.aborted) {
           cancelled = true;
           break;
@@ -114,7 +108,7 @@ export async function reengineerForDefect(model: Module, data: DefectSearchData,
       const ratio = ratioValue(masks);
       const step = observePruneEpoch(selection, epoch, accuracy, ratio);
       if (step.selected) best = snapshot();
-      const entry: EpochLog = { epoch, phase: 'both', trainLoss: lossSum / Math.max(seen, 1), trainAccuracy: correct / Math.max(seen, 1),
+      const entry: EpochLog = { epoch, phase: 'both', trainLoss: stats.loss, trainAccuracy: stats.accuracy,
         accuracy, ratio, seconds: (Date.now() - start) / 1000, selected: step.selected };
       log.push(entry);
       o.onEvent?.({ type: 'epoch', log: entry, bestEpoch: selection.bestEpoch });

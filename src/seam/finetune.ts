@@ -4,6 +4,7 @@
 // `trainable: 'output'` trains the output layer alone on the frozen rest of the model (eval mode);
 // its penultimate features are then computed once per sample and reused while the loader does not
 // augment.
+import { EpochStats } from './epoch-stats.js';
 import { backward } from '../autograd/backward.js';
 import { noGrad } from '../autograd/node.js';
 import type { Batch, DataLoader } from '../data/index.js';
@@ -177,25 +178,18 @@ export async function finetune(model: Module, data: FinetuneData, options: Finet
       const start = Date.now();
       if (outputOnly) model.eval();
       else model.train();
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      let batch = 0;
+      const stats = new EpochStats();
       for await (const b of data.train.epoch(epoch)) {
         opt.zeroGrad();
         const logits = outputOnly ? out.layer.forward(trainCache.features(b)) : model.forward(batchTensor(b));
         const loss = ops.crossEntropy(logits, Tensor.ints(b.y));
         const lv = loss.item();
-        if (!Number.isFinite(lv)) throw new Error(`fine-tuning: loss is ${lv} at epoch ${epoch}, batch ${batch}`);
+        if (!Number.isFinite(lv)) throw new Error(`fine-tuning: loss is ${lv} at epoch ${epoch}, batch ${stats.batches}`);
         backward(loss);
         opt.step();
         o.afterStep?.();
-        const pred = ops.argmax(logits).i32;
-        for (let i = 0; i < pred.length; i++) if (pred[i] === b.y[i]) correct++;
-        seen += pred.length;
-        lossSum += lv * pred.length;
-        batch++;
-        o.onEvent?.({ type: 'batch', epoch, batch, batches, loss: lv, accuracy: correct / seen });
+        stats.add(logits, b.y, lv);
+        o.onEvent?.({ type: 'batch', epoch, batch: stats.batches, batches, loss: lv, accuracy: stats.accuracy });
         if (o.signal?.aborted) {
           cancelled = true;
           break;
@@ -205,7 +199,7 @@ export async function finetune(model: Module, data: FinetuneData, options: Finet
       const accuracy = await evaluate();
       const step = observeFinetuneEpoch(stopper, epoch, accuracy);
       if (step.best) best = snapshotState(model);
-      const entry: FinetuneEpoch = { epoch, trainLoss: lossSum / Math.max(seen, 1), trainAccuracy: correct / Math.max(seen, 1),
+      const entry: FinetuneEpoch = { epoch, trainLoss: stats.loss, trainAccuracy: stats.accuracy,
         accuracy, seconds: (Date.now() - start) / 1000, best: step.best };
       log.push(entry);
       o.onEvent?.({ type: 'epoch', log: entry, bestEpoch: stopper.bestEpoch });

@@ -1,6 +1,7 @@
 // SeaM's search loop (SEAM.md §3): two Adam optimisers, the [head, both, both, both, both]
 // schedule, loss CE + alpha * r, evaluation after each epoch, SeaM's model selection and early
 // stopping; with progress events, cancellation, NaN guards and an atomic checkpoint per epoch.
+import { EpochStats } from './epoch-stats.js';
 import { existsSync } from 'node:fs';
 import { backward } from '../autograd/backward.js';
 import { noGrad } from '../autograd/node.js';
@@ -146,10 +147,7 @@ export async function reengineer(model: Module, data: SearchData, options: Searc
     seamTrain(model);
     head.train();
     dropouts.forEach((d, i) => (d.rng = new Rng((o.seed * 1_000_003 + epoch * 7919 + i) >>> 0)));
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    let batch = 0;
+    const stats = new EpochStats();
     for await (const b of data.train.epoch(epoch)) {
       const x = batchTensor(b);
       const y = Tensor.ints(b.y);
@@ -162,7 +160,7 @@ export async function reengineer(model: Module, data: SearchData, options: Searc
         logits = head.forward(feats);
         const ce = ops.crossEntropy(logits, y);
         loss = ce.item() + o.alpha * ratioValue(masks);
-        if (!Number.isFinite(loss)) throw new SearchError(`loss is ${loss} at epoch ${epoch}, batch ${batch}; stopping (the last checkpoint is intact)`);
+        if (!Number.isFinite(loss)) throw new SearchError(`loss is ${loss} at epoch ${epoch}, batch ${stats.batches}; stopping (the last checkpoint is intact)`);
         backward(ce);
         optHead.step();
       } else {
@@ -170,16 +168,12 @@ export async function reengineer(model: Module, data: SearchData, options: Searc
         logits = head.forward(model.forward(x));
         const total = ops.add(ops.crossEntropy(logits, y), ops.scale(maskRatio(masks), o.alpha));
         loss = total.item();
-        if (!Number.isFinite(loss)) throw new SearchError(`loss is ${loss} at epoch ${epoch}, batch ${batch}; stopping (the last checkpoint is intact)`);
+        if (!Number.isFinite(loss)) throw new SearchError(`loss is ${loss} at epoch ${epoch}, batch ${stats.batches}; stopping (the last checkpoint is intact)`);
         backward(total);
         optBoth.step();
       }
-      const pred = ops.argmax(logits).i32;
-      for (let i = 0; i < pred.length; i++) if (pred[i] === b.y[i]) correct++;
-      seen += pred.length;
-      lossSum += loss * pred.length;
-      batch++;
-      o.onEvent?.({ type: 'batch', epoch, batch, batches, loss, accuracy: correct / seen, ratio: ratioValue(masks) });
+      stats.add(logits, b.y, loss);
+      o.onEvent?.({ type: 'batch', epoch, batch: stats.batches, batches, loss, accuracy: stats.accuracy, ratio: ratioValue(masks) });
       if (o.signal?.aborted) {
         cancelled = true;
         break;
@@ -195,7 +189,7 @@ export async function reengineer(model: Module, data: SearchData, options: Searc
     const sel = observeEpoch(state.selection, epoch, accuracy, ratio);
     if (sel.selected) state.best = current;
     if (sel.fallback) state.fallback = current;
-    const log: EpochLog = { epoch, phase, trainLoss: lossSum / Math.max(seen, 1), trainAccuracy: correct / Math.max(seen, 1),
+    const log: EpochLog = { epoch, phase, trainLoss: stats.loss, trainAccuracy: stats.accuracy,
       accuracy, ratio, seconds: (Date.now() - epochStart) / 1000, selected: sel.selected };
     state.log.push(log);
     state.current = current;
