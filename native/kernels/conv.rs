@@ -6,7 +6,7 @@
 
 use super::gemm::Scratch;
 use super::gemm_nt::sgemm_nt_acc;
-use super::gemm_prepacked::{pack_a_full, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a};
+use super::gemm_prepacked::{pack_a_full_par, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a};
 use super::im2col::{col2im_add, group_image, im2col, im2col_packed, ConvShape};
 use super::im2col_s1::{im2col_packed_s1, im2col_s1, pad_images, padded_len};
 use crate::pool::{num_threads, parallel_for, run_on_all, share, SharedMut};
@@ -17,6 +17,9 @@ use std::ops::Range;
 const TARGET_COLS: usize = 512;
 
 thread_local! {
+    /// Packed weights (and flipped weights) of the calling thread: reused, never zero-filled.
+    static WPACK: RefCell<Scratch> = const { RefCell::new(Scratch::new()) };
+    static WFLIP: RefCell<Scratch> = const { RefCell::new(Scratch::new()) };
     static SCRATCH: RefCell<[Scratch; 4]> = const { RefCell::new([Scratch::new(), Scratch::new(), Scratch::new(), Scratch::new()]) };
 }
 
@@ -77,19 +80,22 @@ fn backward_data_as_forward(s: &ConvShape, gy: &[f32], w: &[f32], gx: &mut [f32]
         return false;
     }
     let (og, cg, kk) = (s.og(), s.cg(), s.kh * s.kw);
-    let mut wt = vec![0.0f32; w.len()];
-    for grp in 0..s.g {
-        for o in 0..og {
-            for c in 0..cg {
-                let src = &w[((grp * og + o) * cg + c) * kk..][..kk];
-                let dst = &mut wt[((grp * cg + c) * og + o) * kk..][..kk];
-                for (d, v) in dst.iter_mut().zip(src.iter().rev()) {
-                    *d = *v;
+    WFLIP.with(|wp| {
+        let mut wt = wp.borrow_mut();
+        let wt = wt.get(w.len());
+        for grp in 0..s.g {
+            for o in 0..og {
+                for c in 0..cg {
+                    let src = &w[((grp * og + o) * cg + c) * kk..][..kk];
+                    let dst = &mut wt[((grp * cg + c) * og + o) * kk..][..kk];
+                    for (d, v) in dst.iter_mut().zip(src.iter().rev()) {
+                        *d = *v;
+                    }
                 }
             }
         }
-    }
-    conv2d_forward(&t, gy, &wt, None, gx);
+        conv2d_forward(&t, gy, wt, None, gx);
+    });
     true
 }
 
@@ -111,61 +117,65 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
     }
     // The weights are packed once for the whole batch and shared read-only by all threads.
     let pal = packed_a_len(og, k);
-    let mut pw = vec![0.0f32; pal * s.g];
-    for grp in 0..s.g {
-        pack_a_full(false, og, k, &w[grp * og * k..][..og * k], k.max(1), &mut pw[grp * pal..]);
-    }
-    let bc = chunk_images(s);
-    let yp = SharedMut::new(y);
-    let yp = &yp;
-    for_chunks(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
-        let [s_col, s_out, s_pack, s_pad] = &mut *sc.borrow_mut();
-        for ch in chunks {
-            let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
-            let ncols = bcn * ohw;
-            // Safety: chunk ch owns the outputs of images b0..b0+bcn.
-            let yc = unsafe { yp.slice(b0 * s.o * ohw, bcn * s.o * ohw) };
-            for grp in 0..s.g {
-                let pa = &pw[grp * pal..][..pal];
-                if bcn == 1 {
-                    // One image: the GEMM writes the output rows in place (bias preloaded, beta 1).
-                    let c = &mut yc[grp * og * ohw..][..og * ohw];
-                    let beta = match bias {
-                        Some(b) => {
-                            for o in 0..og {
-                                c[o * ohw..][..ohw].fill(b[grp * og + o]);
+    WPACK.with(|wp| {
+        let mut pw = wp.borrow_mut();
+        let pw = pw.get(pal * s.g);
+        for grp in 0..s.g {
+            pack_a_full_par(false, og, k, &w[grp * og * k..][..og * k], k.max(1), &mut pw[grp * pal..]);
+        }
+        let pw = &*pw;
+        let bc = chunk_images(s);
+        let yp = SharedMut::new(y);
+        let yp = &yp;
+        for_chunks(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
+            let [s_col, s_out, s_pack, s_pad] = &mut *sc.borrow_mut();
+            for ch in chunks {
+                let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
+                let ncols = bcn * ohw;
+                // Safety: chunk ch owns the outputs of images b0..b0+bcn.
+                let yc = unsafe { yp.slice(b0 * s.o * ohw, bcn * s.o * ohw) };
+                for grp in 0..s.g {
+                    let pa = &pw[grp * pal..][..pal];
+                    if bcn == 1 {
+                        // One image: the GEMM writes the output rows in place (bias preloaded, beta 1).
+                        let c = &mut yc[grp * og * ohw..][..og * ohw];
+                        let beta = match bias {
+                            Some(b) => {
+                                for o in 0..og {
+                                    c[o * ohw..][..ohw].fill(b[grp * og + o]);
+                                }
+                                1.0
                             }
-                            1.0
+                            None => 0.0,
+                        };
+                        if s.is_pointwise() {
+                            let img = group_image(s, x, b0, grp);
+                            sgemm_packed_a(og, ncols, k, 1.0, pa, false, img, ohw, beta, c, ohw, s_pack);
+                        } else {
+                            let col = s_col.get(packed_b_len(ncols, k));
+                            lower_packed(s, x, b0, 1, grp, col, s_pad);
+                            sgemm_packed(og, ncols, k, 1.0, pa, col, beta, c, ohw);
                         }
-                        None => 0.0,
-                    };
-                    if s.is_pointwise() {
-                        let img = group_image(s, x, b0, grp);
-                        sgemm_packed_a(og, ncols, k, 1.0, pa, false, img, ohw, beta, c, ohw, s_pack);
-                    } else {
-                        let col = s_col.get(packed_b_len(ncols, k));
-                        lower_packed(s, x, b0, 1, grp, col, s_pad);
-                        sgemm_packed(og, ncols, k, 1.0, pa, col, beta, c, ohw);
+                        continue;
                     }
-                    continue;
-                }
-                // Several images: og x (bcn*OHW) result, then scattered to NCHW with the bias.
-                let c = s_out.get(og * ncols);
-                let col = s_col.get(packed_b_len(ncols, k));
-                lower_packed(s, x, b0, bcn, grp, col, s_pad);
-                sgemm_packed(og, ncols, k, 1.0, pa, col, 0.0, c, ncols);
-                for b in 0..bcn {
-                    for o in 0..og {
-                        let add = bias.map_or(0.0, |bv| bv[grp * og + o]);
-                        let dst = &mut yc[(b * s.o + grp * og + o) * ohw..][..ohw];
-                        for (d, v) in dst.iter_mut().zip(&c[o * ncols + b * ohw..][..ohw]) {
-                            *d = v + add;
+                    // Several images: og x (bcn*OHW) result, then scattered to NCHW with the bias.
+                    let c = s_out.get(og * ncols);
+                    let col = s_col.get(packed_b_len(ncols, k));
+                    lower_packed(s, x, b0, bcn, grp, col, s_pad);
+                    sgemm_packed(og, ncols, k, 1.0, pa, col, 0.0, c, ncols);
+                    for b in 0..bcn {
+                        for o in 0..og {
+                            let add = bias.map_or(0.0, |bv| bv[grp * og + o]);
+                            let dst = &mut yc[(b * s.o + grp * og + o) * ohw..][..ohw];
+                            for (d, v) in dst.iter_mut().zip(&c[o * ncols + b * ohw..][..ohw]) {
+                                *d = v + add;
+                            }
                         }
                     }
                 }
             }
-        }
-    }));
+        }));
+    });
 }
 
 /// gx = conv_transpose(gy, w): the gradient of the forward with respect to x (overwritten).
@@ -177,43 +187,47 @@ pub fn conv2d_backward_data(s: &ConvShape, gy: &[f32], w: &[f32], gx: &mut [f32]
     }
     // W_g^T (ckk x og), packed once: gcol = W_g^T * gy_g.
     let pal = packed_a_len(k, og);
-    let mut pwt = vec![0.0f32; pal * s.g];
-    for grp in 0..s.g {
-        pack_a_full(true, k, og, &w[grp * og * k..][..og * k], k.max(1), &mut pwt[grp * pal..]);
-    }
-    let bc = chunk_images(s);
-    let gxp = SharedMut::new(gx);
-    let gxp = &gxp;
-    for_chunks(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
-        let [s_col, s_gy, s_pack, _] = &mut *sc.borrow_mut();
-        for ch in chunks {
-            let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
-            let ncols = bcn * ohw;
-            // Safety: chunk ch owns the input gradients of images b0..b0+bcn.
-            let gxc = unsafe { gxp.slice(b0 * s.c * hw, bcn * s.c * hw) };
-            if !(s.is_pointwise() && bcn == 1) {
-                gxc.fill(0.0);
-            }
-            for grp in 0..s.g {
-                let pa = &pwt[grp * pal..][..pal];
-                let (bsrc, ldb): (&[f32], usize) = if bcn == 1 {
-                    (&gy[(b0 * s.o + grp * og) * ohw..][..og * ohw], ohw)
-                } else {
-                    let t = s_gy.get(og * ncols);
-                    gather_rows(s, gy, b0, bcn, grp, t);
-                    (t, ncols)
-                };
-                if s.is_pointwise() && bcn == 1 {
-                    let dst = &mut gxc[grp * s.cg() * hw..][..s.cg() * hw];
-                    sgemm_packed_a(k, ncols, og, 1.0, pa, false, bsrc, ldb, 0.0, dst, hw, s_pack);
-                } else {
-                    let gcol = s_col.get(k * ncols);
-                    sgemm_packed_a(k, ncols, og, 1.0, pa, false, bsrc, ldb, 0.0, gcol, ncols, s_pack);
-                    col2im_add(s, gcol, 0, bcn, grp, gxc);
+    WPACK.with(|wp| {
+        let mut pwt = wp.borrow_mut();
+        let pwt = pwt.get(pal * s.g);
+        for grp in 0..s.g {
+            pack_a_full_par(true, k, og, &w[grp * og * k..][..og * k], k.max(1), &mut pwt[grp * pal..]);
+        }
+        let pwt = &*pwt;
+        let bc = chunk_images(s);
+        let gxp = SharedMut::new(gx);
+        let gxp = &gxp;
+        for_chunks(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
+            let [s_col, s_gy, s_pack, _] = &mut *sc.borrow_mut();
+            for ch in chunks {
+                let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
+                let ncols = bcn * ohw;
+                // Safety: chunk ch owns the input gradients of images b0..b0+bcn.
+                let gxc = unsafe { gxp.slice(b0 * s.c * hw, bcn * s.c * hw) };
+                if !(s.is_pointwise() && bcn == 1) {
+                    gxc.fill(0.0);
+                }
+                for grp in 0..s.g {
+                    let pa = &pwt[grp * pal..][..pal];
+                    let (bsrc, ldb): (&[f32], usize) = if bcn == 1 {
+                        (&gy[(b0 * s.o + grp * og) * ohw..][..og * ohw], ohw)
+                    } else {
+                        let t = s_gy.get(og * ncols);
+                        gather_rows(s, gy, b0, bcn, grp, t);
+                        (t, ncols)
+                    };
+                    if s.is_pointwise() && bcn == 1 {
+                        let dst = &mut gxc[grp * s.cg() * hw..][..s.cg() * hw];
+                        sgemm_packed_a(k, ncols, og, 1.0, pa, false, bsrc, ldb, 0.0, dst, hw, s_pack);
+                    } else {
+                        let gcol = s_col.get(k * ncols);
+                        sgemm_packed_a(k, ncols, og, 1.0, pa, false, bsrc, ldb, 0.0, gcol, ncols, s_pack);
+                        col2im_add(s, gcol, 0, bcn, grp, gxc);
+                    }
                 }
             }
-        }
-    }));
+        }));
+    });
 }
 
 /// gw = sum over the batch of gy * col^T (overwritten); gb = sum of gy per channel when given.

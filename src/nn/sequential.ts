@@ -1,5 +1,7 @@
 // Sequential container with children named "0", "1", ... as in PyTorch.
 import { Tensor } from '../tensor/tensor.js';
+import { BatchNorm2d } from './batchnorm.js';
+import { ReLU } from './layers.js';
 import { Module } from './module.js';
 
 export class Sequential extends Module {
@@ -10,7 +12,17 @@ export class Sequential extends Module {
     layers.forEach((m, i) => this.registerModule(String(i), m));
   }
   forward(x: Tensor): Tensor {
-    for (const m of this.layers) x = m.forward(x);
+    const layers = this.layers;
+    for (let i = 0; i < layers.length; i++) {
+      const m = layers[i];
+      // BatchNorm2d followed by a plain ReLU: one fused pass (same values and gradients).
+      if (m instanceof BatchNorm2d && layers[i + 1]?.constructor === ReLU) {
+        x = m.forwardRelu(x);
+        i++;
+      } else {
+        x = m.forward(x);
+      }
+    }
     return x;
   }
 }
