@@ -12,7 +12,7 @@ for (const k of Object.keys(nat)) {
     let key = k;
     const p = args.find((a) => a instanceof Int32Array && a.length === 14) as Int32Array | undefined;
     if (k.startsWith('conv2d') && p) key += ` ${Array.from(p).slice(0, 9).join(',')}`;
-    else if (k.startsWith('batchNorm')) key += ` n${args[8]} c${args[9]} hw${args[10]}`;
+    else if (k.startsWith('batchNorm2d')) key += ` n${args[8]} c${args[9]} hw${args[10]}`;
     const t0 = performance.now();
     const r = (f as (...a: unknown[]) => unknown)(...args);
     const s = stats.get(key) ?? { n: 0, ms: 0 };

@@ -2,7 +2,7 @@
 import { record } from '../autograd/node.js';
 import { native } from '../native.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
-import { empty, expectRank, fail, pair, type Pair } from './util.js';
+import { expectRank, fail, pair, uninit, type Pair } from './util.js';
 
 export interface Conv2dOptions {
   stride?: Pair;
@@ -36,13 +36,13 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   const ow = conv2dOutputSize(wd, kw, sw, pw, dw);
   if (oh <= 0 || ow <= 0) fail(op, `output would be empty: input ${shapeStr(x.shape)}, kernel ${kh}x${kw}, padding ${ph},${pw}`);
   const params = Int32Array.from([n, c, h, wd, o, kh, kw, sh, sw, ph, pw, dh, dw, groups]);
-  const y = empty([n, o, oh, ow]);
+  const y = uninit([n, o, oh, ow]);
   native.conv2dForward(x.f32, w.f32, b ? b.f32 : null, y.f32, params);
   const inputs = b ? [x, w, b] : [x, w];
   return record(op, y, inputs, (g, needs) => {
-    const gx = needs[0] ? empty(x.shape) : null;
-    const gw = needs[1] || (b && needs[2]) ? empty(w.shape) : null;
-    const gb = b && needs[2] ? empty(b.shape) : null;
+    const gx = needs[0] ? uninit(x.shape) : null;
+    const gw = needs[1] || (b && needs[2]) ? uninit(w.shape) : null;
+    const gb = b && needs[2] ? uninit(b.shape) : null;
     if (gx) native.conv2dBackwardData(g.f32, w.f32, gx.f32, params);
     if (gw) native.conv2dBackwardWeight(x.f32, g.f32, gw.f32, gb ? gb.f32 : null, params);
     return [gx, needs[1] ? gw : null, gb];

@@ -3,7 +3,7 @@
 import { record } from '../autograd/node.js';
 import { native } from '../native.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
-import { empty, expectRank, expectSameShape, fail } from './util.js';
+import { expectRank, expectSameShape, fail, uninit as empty } from './util.js';
 
 export interface BatchNormOptions {
   training: boolean;
