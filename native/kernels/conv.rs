@@ -4,6 +4,7 @@
 //! scratch, so every output element is computed by one thread in a fixed order. The weight
 //! gradient is summed per thread and the partial sums are added in thread order.
 
+use super::conv_implicit as implicit;
 use super::gemm::Scratch;
 use super::gemm_nt::sgemm_nt_acc;
 use super::gemm_prepacked::{pack_a_full_par, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a};
@@ -99,6 +100,11 @@ fn backward_data_as_forward(s: &ConvShape, gy: &[f32], w: &[f32], gx: &mut [f32]
     true
 }
 
+fn all_finite(x: &[f32]) -> bool {
+    // An integer OR over the exponent test vectorises (a float reduction would not).
+    x.chunks(1 << 14).all(|c| c.iter().fold(0u32, |a, &v| a | ((v.to_bits() & 0x7f80_0000 == 0x7f80_0000) as u32)) == 0)
+}
+
 fn check_lens(s: &ConvShape, what: &[(&str, usize, usize)]) {
     for &(name, got, want) in what {
         assert!(got == want, "conv2d: {name} has {got} elements, expected {want} ({})", s.describe());
@@ -124,6 +130,7 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
             pack_a_full_par(false, og, k, &w[grp * og * k..][..og * k], k.max(1), &mut pw[grp * pal..]);
         }
         let pw = &*pw;
+        let implicit_offs = implicit::wanted(s).then(|| implicit::row_offsets(s));
         let bc = chunk_images(s);
         let yp = SharedMut::new(y);
         let yp = &yp;
@@ -134,6 +141,21 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
                 let ncols = bcn * ohw;
                 // Safety: chunk ch owns the outputs of images b0..b0+bcn.
                 let yc = unsafe { yp.slice(b0 * s.o * ohw, bcn * s.o * ohw) };
+                if let Some(offs) = &implicit_offs {
+                    // No column matrix: each image is padded once and read in place by the GEMM.
+                    let grid = implicit::grid_cols(s);
+                    for b in 0..bcn {
+                        for grp in 0..s.g {
+                            let pad = s_pad.get(padded_len(s, 1) + implicit::SLACK);
+                            pad_images(s, x, b0 + b, 1, grp, pad);
+                            let c = s_out.get(og * grid);
+                            implicit::gemm(s, &pw[grp * pal..][..pal], pad, offs, c, grid);
+                            let yo = &mut yc[(b * s.o + grp * og) * ohw..][..og * ohw];
+                            implicit::compact(s, c, grid, bias.map(|bv| &bv[grp * og..][..og]), yo);
+                        }
+                    }
+                    continue;
+                }
                 for grp in 0..s.g {
                     let pa = &pw[grp * pal..][..pal];
                     if bcn == 1 {
@@ -251,6 +273,8 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
     if s.n == 0 {
         return;
     }
+    // The grid's junk columns multiply zeros by real inputs: only safe when x is finite.
+    let implicit_offs = (implicit::wanted(s) && all_finite(x)).then(|| implicit::row_offsets(s));
     let bc = chunk_images(s);
     let nch = s.n.div_ceil(bc);
     let parts = num_threads().min(nch).max(1);
@@ -266,6 +290,15 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
             let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
             let ncols = bcn * ohw;
             for grp in 0..s.g {
+                if let Some(offs) = &implicit_offs {
+                    // Straight from the padded images: no column matrix.
+                    let pad = s_pad.get(padded_len(s, bcn) + implicit::SLACK);
+                    pad_images(s, x, b0, bcn, grp, pad);
+                    let gyg = s_gy.get(bcn * og * implicit::grid_cols(s));
+                    implicit::gather_gy_grid(s, gy, b0, bcn, grp, gyg);
+                    implicit::backward_weight(s, bcn, gyg, pad, offs, &mut acc[grp * og * k..][..og * k]);
+                    continue;
+                }
                 let (a, lda): (&[f32], usize) = if bcn == 1 {
                     (&gy[(b0 * s.o + grp * og) * ohw..][..og * ohw], ohw)
                 } else {
