@@ -9,7 +9,7 @@ use super::gemm::Scratch;
 use super::gemm_nt::sgemm_nt_acc;
 use super::gemm_prepacked::{pack_a_full_par, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a};
 use super::im2col::{col2im_add, group_image, im2col, im2col_packed, ConvShape};
-use super::im2col_s1::{im2col_packed_s1, im2col_s1, pad_images, padded_len};
+use super::im2col_s1::{self, im2col_packed_s1, im2col_s1, pad_images, padded_len};
 use crate::pool::{num_threads, parallel_for, run_on_all, share, SharedMut};
 use std::cell::RefCell;
 use std::ops::Range;
@@ -58,7 +58,7 @@ fn gather_rows(s: &ConvShape, t: &[f32], b0: usize, bc: usize, grp: usize, out: 
 
 /// Column matrix of a chunk in packed-B form; stride 1 goes through a padded copy.
 fn lower_packed(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, col: &mut [f32], s_pad: &mut Scratch) {
-    if s.sh == 1 && s.sw == 1 {
+    if im2col_s1::supported(s) {
         let pad = s_pad.get(padded_len(s, bc));
         pad_images(s, x, b0, bc, grp, pad);
         im2col_packed_s1(s, pad, bc, col);
@@ -310,7 +310,7 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
                     (group_image(s, x, b0, grp), ohw)
                 } else {
                     let col = s_col.get(k * ncols);
-                    if s.sh == 1 && s.sw == 1 {
+                    if im2col_s1::supported(s) {
                         let pad = s_pad.get(padded_len(s, bcn));
                         pad_images(s, x, b0, bcn, grp, pad);
                         im2col_s1(s, pad, bcn, col);
