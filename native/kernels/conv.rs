@@ -57,7 +57,7 @@ fn gather_rows(s: &ConvShape, t: &[f32], b0: usize, bc: usize, grp: usize, out: 
 }
 
 /// Column matrix of a chunk in packed-B form; stride 1 goes through a padded copy.
-fn lower_packed(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, col: &mut [f32], s_pad: &mut Scratch) {
+pub(crate) fn lower_packed(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, col: &mut [f32], s_pad: &mut Scratch) {
     if im2col_s1::supported(s) {
         let pad = s_pad.get(padded_len(s, bc));
         pad_images(s, x, b0, bc, grp, pad);
@@ -130,6 +130,9 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
             pack_a_full_par(false, og, k, &w[grp * og * k..][..og * k], k.max(1), &mut pw[grp * pal..]);
         }
         let pw = &*pw;
+        if super::conv_rows::wanted(s) {
+            return super::conv_rows::forward(s, x, pw, bias, y);
+        }
         let implicit_offs = implicit::wanted(s).then(|| implicit::row_offsets(s));
         let bc = chunk_images(s);
         let yp = SharedMut::new(y);

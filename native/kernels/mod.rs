@@ -25,6 +25,7 @@ pub mod im2col;
 pub mod im2col_s1;
 pub mod conv;
 pub mod conv_implicit;
+pub mod conv_rows;
 mod gemm_pack;
 mod gemm_portable;
 #[cfg(target_arch = "x86_64")]
