@@ -278,7 +278,8 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
     }
     // The grid's junk columns multiply zeros by real inputs: only safe when x is finite.
     let implicit_offs = (implicit::wanted(s) && all_finite(x)).then(|| implicit::row_offsets(s));
-    let bc = chunk_images(s);
+    // Implicit chunks: as many images as keep the gy rows L2-sized (fewer tile reductions).
+    let bc = if implicit_offs.is_some() { implicit::weight_chunk_images(s) } else { chunk_images(s) };
     let nch = s.n.div_ceil(bc);
     let parts = num_threads().min(nch).max(1);
     // Thread 0 sums into gw itself, thread t > 0 into partial t-1; added in thread order below.
