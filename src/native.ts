@@ -24,6 +24,10 @@ export interface NativeBinding {
 
   // --- conv ---
   conv2dForward(x: F32, w: F32, bias: F32 | null, y: F32, p: ConvParams): void;
+  /** y = relu(bn_eval(conv(x, w) + bias) + res): conv with eval BatchNorm (running stats), optional
+   *  residual and ReLU applied to the outputs in cache; saveMean/saveInvstd as batchNorm2dForward (eval). */
+  conv2dForwardBnRelu(x: F32, w: F32, bias: F32 | null, y: F32, p: ConvParams, gamma: F32, beta: F32,
+    runningMean: F32, runningVar: F32, eps: number, res: F32 | null, saveMean: F32, saveInvstd: F32): void;
   conv2dBackwardData(gy: F32, w: F32, gx: F32, p: ConvParams): void;
   /** gw (and gb when given) are overwritten. */
   conv2dBackwardWeight(x: F32, gy: F32, gw: F32, gb: F32 | null, p: ConvParams): void;

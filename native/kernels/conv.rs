@@ -4,6 +4,7 @@
 //! scratch, so every output element is computed by one thread in a fixed order. The weight
 //! gradient is summed per thread and the partial sums are added in thread order.
 
+use super::conv_epilogue::Epilogue;
 use super::conv_implicit as implicit;
 use super::gemm::Scratch;
 use super::gemm_nt::sgemm_nt_acc;
@@ -113,6 +114,12 @@ fn check_lens(s: &ConvShape, what: &[(&str, usize, usize)]) {
 
 /// y = conv(x, w) + bias.
 pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+    conv2d_forward_epi(s, x, w, bias, y, None)
+}
+
+/// y = epi(conv(x, w) + bias): the epilogue (if any) runs on each chunk's outputs in cache.
+pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32],
+                          epi: Option<&Epilogue>) {
     check_lens(s, &[("x", x.len(), s.x_len()), ("w", w.len(), s.w_len()), ("y", y.len(), s.y_len())]);
     if let Some(b) = bias {
         check_lens(s, &[("bias", b.len(), s.o)]);
@@ -131,7 +138,7 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
         }
         let pw = &*pw;
         if super::conv_rows::wanted(s) {
-            return super::conv_rows::forward(s, x, pw, bias, y);
+            return super::conv_rows::forward(s, x, pw, bias, y, epi);
         }
         let implicit_offs = implicit::wanted(s).then(|| implicit::row_offsets(s));
         let bc = chunk_images(s);
@@ -156,6 +163,9 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
                             let yo = &mut yc[(b * s.o + grp * og) * ohw..][..og * ohw];
                             implicit::compact(s, c, grid, bias.map(|bv| &bv[grp * og..][..og]), yo);
                         }
+                    }
+                    if let Some(e) = epi {
+                        e.apply(s, yc, b0, bcn);
                     }
                     continue;
                 }
@@ -197,6 +207,9 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
                             }
                         }
                     }
+                }
+                if let Some(e) = epi {
+                    e.apply(s, yc, b0, bcn);
                 }
             }
         }));

@@ -22,7 +22,8 @@ pub fn wanted(s: &ConvShape) -> bool {
 }
 
 /// y = conv(x, w) + bias with `pw` the packed weights (`pack_a_full` layout, one group).
-pub fn forward(s: &ConvShape, x: &[f32], pw: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+pub fn forward(s: &ConvShape, x: &[f32], pw: &[f32], bias: Option<&[f32]>, y: &mut [f32],
+               epi: Option<&super::conv_epilogue::Epilogue>) {
     let (og, k, ohw, n) = (s.og(), s.ckk(), s.ohw(), s.n * s.ohw());
     let mr = isa().mr;
     let blocks = og / mr;
@@ -51,6 +52,11 @@ pub fn forward(s: &ConvShape, x: &[f32], pw: &[f32], bias: Option<&[f32]>, y: &m
                     for (d, v) in dst.iter_mut().zip(&c[(o - i0) * n + b * ohw..][..ohw]) {
                         *d = v + add;
                     }
+                }
+                if let Some(e) = epi {
+                    // Safety: as above, this part's channels of image b only.
+                    let rows = unsafe { yp.slice((b * s.o + i0) * ohw, (i1 - i0) * ohw) };
+                    e.apply_channels(s, rows, b, i0, i1);
                 }
             }
         });

@@ -1,6 +1,7 @@
 // Sequential container with children named "0", "1", ... as in PyTorch.
 import { Tensor } from '../tensor/tensor.js';
 import { BatchNorm2d } from './batchnorm.js';
+import { Conv2d } from './conv.js';
 import { ReLU } from './layers.js';
 import { Module } from './module.js';
 
@@ -15,8 +16,11 @@ export class Sequential extends Module {
     const layers = this.layers;
     for (let i = 0; i < layers.length; i++) {
       const m = layers[i];
-      // BatchNorm2d followed by a plain ReLU: one fused pass (same values and gradients).
-      if (m instanceof BatchNorm2d && layers[i + 1]?.constructor === ReLU) {
+      // Conv2d, BatchNorm2d, ReLU (or BatchNorm2d, ReLU): one fused op (same values and gradients).
+      if (m instanceof Conv2d && layers[i + 1] instanceof BatchNorm2d && layers[i + 2]?.constructor === ReLU) {
+        x = m.forwardBnRelu(x, layers[i + 1] as BatchNorm2d);
+        i += 2;
+      } else if (m instanceof BatchNorm2d && layers[i + 1]?.constructor === ReLU) {
         x = m.forwardRelu(x);
         i++;
       } else {
