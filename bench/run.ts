@@ -9,17 +9,28 @@ const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only'));
 const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : null;
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+/** Median CPU ms per pool thread of the last medianMs call (a check when the machine is shared). */
+let lastCpuMs = 0;
+
 function medianMs(run: Workload, reps: number, warmup = 3): number {
   for (let i = 0; i < warmup; i++) run();
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < reps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     run();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000 / info.threads);
   }
-  times.sort((a, b) => a - b);
-  const mid = times.length >> 1;
-  return times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+  lastCpuMs = median(cpu);
+  return median(times);
 }
 
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -43,6 +54,6 @@ for (const [key, job] of jobs) {
   process.stderr.write(`bench: ${key} ... `);
   const v = job();
   result[key] = v;
-  process.stderr.write(`${v}\n`);
+  process.stderr.write(`${v} (median CPU per thread ${round(lastCpuMs)} ms)\n`);
 }
 console.log(JSON.stringify(result));
