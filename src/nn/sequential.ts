@@ -17,11 +17,12 @@ export class Sequential extends Module {
     for (let i = 0; i < layers.length; i++) {
       const m = layers[i];
       // Conv2d, BatchNorm2d, ReLU (or BatchNorm2d, ReLU): one fused op (same values and gradients).
-      if (m instanceof Conv2d && layers[i + 1] instanceof BatchNorm2d && layers[i + 2]?.constructor === ReLU) {
-        x = m.forwardBnRelu(x, layers[i + 1] as BatchNorm2d);
+      // Exact classes only: a subclass may override forward().
+      if (m.constructor === Conv2d && layers[i + 1]?.constructor === BatchNorm2d && layers[i + 2]?.constructor === ReLU) {
+        x = (m as Conv2d).forwardBnRelu(x, layers[i + 1] as BatchNorm2d);
         i += 2;
-      } else if (m instanceof BatchNorm2d && layers[i + 1]?.constructor === ReLU) {
-        x = m.forwardRelu(x);
+      } else if (m.constructor === BatchNorm2d && layers[i + 1]?.constructor === ReLU) {
+        x = (m as BatchNorm2d).forwardRelu(x);
         i++;
       } else {
         x = m.forward(x);
