@@ -43,7 +43,9 @@ const cases: [string, number, number, number, number, number, number, number][] 
   ['r20 16->16 @32 b16', 16, 16, 32, 16, 3, 1, 1],
 ];
 const filter = process.argv[2];
-for (const [label, N, C, H, O, K, S, P] of cases) {
+const batch = Number(process.env.BATCH ?? 0);
+for (const [label, N0, C, H, O, K, S, P] of cases) {
+  const N = batch || N0;
   if (filter && !label.includes(filter)) continue;
   const OH = Math.floor((H + 2 * P - K) / S) + 1;
   const p = Int32Array.from([N, C, H, H, O, K, K, S, S, P, P, 1, 1, 1]);

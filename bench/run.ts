@@ -4,7 +4,7 @@
 import { nativeInfo } from '../src/native.js';
 import { benchFmnist } from './data.js';
 import { loadVgg16Workload, ortInferWorkload, seamEpochFmnistSeconds } from './extra.js';
-import { medianWallAndCpu, plannedInferWorkload } from './infer.js';
+import { plannedInferWorkload } from './infer.js';
 import { gemmWorkload, inferWorkload, seamStepWorkload, type Workload } from './workloads.js';
 
 const args = process.argv.slice(2);
@@ -12,17 +12,28 @@ const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only'));
 const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : null;
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+/** Median CPU ms per pool thread of the last medianMsAsync call (a check when the machine is shared). */
+let lastCpuMs = 0;
+
 async function medianMsAsync(run: () => unknown, reps: number, warmup = 3): Promise<number> {
   for (let i = 0; i < warmup; i++) await run();
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < reps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await run();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000 / info.threads);
   }
-  times.sort((a, b) => a - b);
-  const mid = times.length >> 1;
-  return times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+  lastCpuMs = median(cpu);
+  return median(times);
 }
 
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -48,17 +59,17 @@ const jobs: [string, () => number | null | Promise<number | null>][] = [
     return run ? round(await medianMsAsync(run, reps * 2)) : null;
   }]),
   ['seam_epoch_fmnist_resnet20_s', async () => (quick ? null : seamEpochFmnistSeconds().then((s) => (s === null ? null : round(s, 1))))],
-  ...(['resnet20', 'vgg16'] as const).flatMap((arch): [string, () => number][] => [
+  ...(['resnet20', 'vgg16'] as const).flatMap((arch): [string, () => Promise<number>][] => [
     [`infer_${arch}_b16_planned_ms`, () => planned(arch, null)],
     [`infer_${arch}_b16_keep10_ms`, () => planned(arch, 0.1)],
   ]),
 ];
 
 /** Planned-engine timing; the CPU-time figure (CPU ms / threads) goes into `<key>_cpu` as a check. */
-function planned(arch: string, keep: number | null): number {
+async function planned(arch: string, keep: number | null): Promise<number> {
   const key = `infer_${arch}_b16_${keep === null ? 'planned' : 'keep10'}`;
-  const { wall, cpu } = medianWallAndCpu(plannedInferWorkload(arch, 16, keep), reps * 4, info.threads);
-  result[`${key}_cpu_ms`] = round(cpu);
+  const wall = await medianMsAsync(plannedInferWorkload(arch, 16, keep), reps * 4);
+  result[`${key}_cpu_ms`] = round(lastCpuMs);
   return round(wall);
 }
 
@@ -71,6 +82,6 @@ for (const [key, job] of jobs) {
     continue;
   }
   result[key] = v;
-  process.stderr.write(`${v}\n`);
+  process.stderr.write(`${v} (median CPU per thread ${round(lastCpuMs)} ms)\n`);
 }
 console.log(JSON.stringify(result));

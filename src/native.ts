@@ -24,6 +24,10 @@ export interface NativeBinding {
 
   // --- conv ---
   conv2dForward(x: F32, w: F32, bias: F32 | null, y: F32, p: ConvParams): void;
+  /** y = relu(bn_eval(conv(x, w) + bias) + res): conv with eval BatchNorm (running stats), optional
+   *  residual and ReLU applied to the outputs in cache; saveMean/saveInvstd as batchNorm2dForward (eval). */
+  conv2dForwardBnRelu(x: F32, w: F32, bias: F32 | null, y: F32, p: ConvParams, gamma: F32, beta: F32,
+    runningMean: F32, runningVar: F32, eps: number, res: F32 | null, saveMean: F32, saveInvstd: F32): void;
   conv2dBackwardData(gy: F32, w: F32, gx: F32, p: ConvParams): void;
   /** gw (and gb when given) are overwritten. */
   conv2dBackwardWeight(x: F32, gy: F32, gw: F32, gb: F32 | null, p: ConvParams): void;
@@ -63,6 +67,12 @@ export interface NativeBinding {
   /** gx always; ggamma / gbeta when given (overwritten). training selects the batch-stat gradient. */
   batchNorm2dBackward(x: F32, gy: F32, gamma: F32, saveMean: F32, saveInvstd: F32, gx: F32,
     ggamma: F32 | null, gbeta: F32 | null, n: number, c: number, hw: number, training: boolean): void;
+  /** y = relu(bn_eval(x) + res): eval-mode BatchNorm (running stats), optional residual, ReLU in one pass. */
+  batchNormReluEvalForward(x: F32, res: F32 | null, gamma: F32, beta: F32, runningMean: F32, runningVar: F32, y: F32,
+    saveMean: F32, saveInvstd: F32, n: number, c: number, hw: number, eps: number): void;
+  /** gres = y > 0 ? gy : 0; gx = gres * gamma * saveInvstd (each when given). */
+  batchNormReluEvalBackward(y: F32, gy: F32, gamma: F32, saveInvstd: F32, gx: F32 | null, gres: F32 | null,
+    n: number, c: number, hw: number): void;
   maxPool2dForward(x: F32, y: F32, argmax: I32, p: PoolParams): void;
   maxPool2dBackward(gy: F32, argmax: I32, gx: F32, p: PoolParams): void;
   avgPool2dForward(x: F32, y: F32, p: PoolParams): void;

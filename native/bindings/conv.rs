@@ -2,7 +2,8 @@
 //! Every buffer length is checked against the params before a kernel runs.
 
 use crate::export_fns;
-use crate::kernels::conv::{conv2d_backward_data, conv2d_backward_weight, conv2d_forward};
+use crate::kernels::conv::{conv2d_backward_data, conv2d_backward_weight, conv2d_forward, conv2d_forward_epi};
+use crate::kernels::conv_epilogue::Epilogue;
 use crate::kernels::im2col::ConvShape;
 use crate::napi::{napi_env, napi_value, Args, OpResult, Ret};
 
@@ -81,9 +82,39 @@ fn backward_weight(a: &mut Args) -> OpResult {
     Ok(Ret::Undefined)
 }
 
+/// conv2dForwardBnRelu(x, w, bias | null, y, params, gamma, beta, runningMean, runningVar, eps,
+///                     res | null, saveMean, saveInvstd): y = relu(bn_eval(conv(x, w) + bias) + res)
+fn forward_bn_relu(a: &mut Args) -> OpResult {
+    let op = a.op;
+    let s = shape(a, 4)?;
+    let (x, w, bias, y) = (a.f32_in(0)?, a.f32_in(1)?, a.f32_in_opt(2)?, a.f32_out(3)?);
+    let (gamma, beta, rm, rv, eps) = (a.f32_in(5)?, a.f32_in(6)?, a.f32_in(7)?, a.f32_in(8)?, a.f64(9)?);
+    let (res, sm, si) = (a.f32_in_opt(10)?, a.f32_out(11)?, a.f32_out(12)?);
+    expect_x(op, &s, "x", x.len())?;
+    expect_w(op, &s, "w", w.len())?;
+    expect_y(op, &s, "y", y.len())?;
+    if let Some(r) = res {
+        expect_y(op, &s, "res", r.len())?;
+    }
+    for (name, len) in [("bias", bias.map(|b| b.len())), ("gamma", Some(gamma.len())), ("beta", Some(beta.len())),
+                        ("runningMean", Some(rm.len())), ("runningVar", Some(rv.len())),
+                        ("saveMean", Some(sm.len())), ("saveInvstd", Some(si.len()))] {
+        if let Some(len) = len {
+            expect(op, &s, name, len, "O", &[s.o])?;
+        }
+    }
+    if !(eps.is_finite() && eps >= 0.0) {
+        return Err(format!("{op}: eps must be a finite number >= 0, got {eps}"));
+    }
+    let epi = Epilogue::bn_eval(gamma, beta, rm, rv, eps, res, sm, si);
+    conv2d_forward_epi(&s, x, w, bias, y, Some(&epi));
+    Ok(Ret::Undefined)
+}
+
 pub unsafe fn register(env: napi_env, exports: napi_value) {
     export_fns!(env, exports, {
         "conv2dForward" => forward,
+        "conv2dForwardBnRelu" => forward_bn_relu,
         "conv2dBackwardData" => backward_data,
         "conv2dBackwardWeight" => backward_weight,
     });

@@ -53,6 +53,45 @@ fn bn_backward(a: &mut Args) -> OpResult {
     Ok(Ret::Undefined)
 }
 
+/// batchNormReluEvalForward(x, res|null, gamma, beta, runningMean, runningVar, y, saveMean, saveInvstd,
+///                          n, c, hw, eps): y = relu(bn_eval(x) + res)
+fn bn_relu_forward(a: &mut Args) -> OpResult {
+    let (x, res, gamma, beta) = (a.f32_in(0)?, a.f32_in_opt(1)?, a.f32_in(2)?, a.f32_in(3)?);
+    let (rm, rv, y, sm, si) = (a.f32_in(4)?, a.f32_in(5)?, a.f32_out(6)?, a.f32_out(7)?, a.f32_out(8)?);
+    let (n, c, hw, eps) = (a.usize(9)?, a.usize(10)?, a.usize(11)?, a.f64(12)?);
+    let op = a.op;
+    for (name, len) in [("x", Some(x.len())), ("res", res.map(|r| r.len())), ("y", Some(y.len()))] {
+        if let Some(len) = len {
+            expect_shape(op, name, len, "n*c*hw", &[n, c, hw])?;
+        }
+    }
+    for (name, len) in [("gamma", gamma.len()), ("beta", beta.len()), ("runningMean", rm.len()),
+                        ("runningVar", rv.len()), ("saveMean", sm.len()), ("saveInvstd", si.len())] {
+        expect_shape(op, name, len, "c", &[c])?;
+    }
+    in_range(op, "eps", eps, 0.0, f64::MAX, false)?;
+    batchnorm::eval_relu_forward(x, res, gamma, beta, rm, rv, eps, y, sm, si, BnShape { n, c, hw });
+    Ok(Ret::Undefined)
+}
+
+/// batchNormReluEvalBackward(y, gy, gamma, saveInvstd, gx|null, gres|null, n, c, hw)
+fn bn_relu_backward(a: &mut Args) -> OpResult {
+    let (y, gy, gamma, si) = (a.f32_in(0)?, a.f32_in(1)?, a.f32_in(2)?, a.f32_in(3)?);
+    let (gx, gres) = (a.f32_out_opt(4)?, a.f32_out_opt(5)?);
+    let (n, c, hw) = (a.usize(6)?, a.usize(7)?, a.usize(8)?);
+    let op = a.op;
+    for (name, len) in [("y", Some(y.len())), ("gy", Some(gy.len())), ("gx", gx.as_ref().map(|v| v.len())),
+                        ("gres", gres.as_ref().map(|v| v.len()))] {
+        if let Some(len) = len {
+            expect_shape(op, name, len, "n*c*hw", &[n, c, hw])?;
+        }
+    }
+    expect_shape(op, "gamma", gamma.len(), "c", &[c])?;
+    expect_shape(op, "saveInvstd", si.len(), "c", &[c])?;
+    batchnorm::eval_relu_backward(y, gy, gamma, si, gx, gres, BnShape { n, c, hw });
+    Ok(Ret::Undefined)
+}
+
 fn check_rows_classes(op: &str, rows: usize, classes: usize) -> Result<(), String> {
     if rows == 0 || classes == 0 {
         return Err(format!("{op}: rows and classes must be >= 1, got rows = {rows}, classes = {classes}"));
@@ -90,6 +129,8 @@ pub unsafe fn register(env: napi_env, exports: napi_value) {
     export_fns!(env, exports, {
         "batchNorm2dForward" => bn_forward,
         "batchNorm2dBackward" => bn_backward,
+        "batchNormReluEvalForward" => bn_relu_forward,
+        "batchNormReluEvalBackward" => bn_relu_backward,
         "crossEntropyForward" => ce_forward,
         "crossEntropyBackward" => ce_backward,
     });

@@ -146,6 +146,88 @@ pub fn backward(x: &[f32], gy: &[f32], gamma: &[f32], save_mean: &[f32], save_in
     });
 }
 
+multiversion! {
+    /// y = relu(x * a + b [+ r]): the eval-mode BatchNorm, residual add and ReLU in one pass,
+    /// rounding exactly as the three separate ops do.
+    fn affine_relu_chunk(x: &[f32], r: &[f32], a: f32, b: f32, y: &mut [f32]) {
+        if r.is_empty() {
+            for (y, &x) in y.iter_mut().zip(x) {
+                let v = x * a + b;
+                *y = if v <= 0.0 { 0.0 } else { v };
+            }
+        } else {
+            for ((y, &x), &r) in y.iter_mut().zip(x).zip(r) {
+                let v = (x * a + b) + r;
+                *y = if v <= 0.0 { 0.0 } else { v };
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// gpre = y > 0 ? gy : 0 (into `gr` when non-empty); gx = gpre * s (when non-empty).
+    fn relu_scale_grad_chunk(y: &[f32], gy: &[f32], s: f32, gx: &mut [f32], gr: &mut [f32]) {
+        if !gr.is_empty() {
+            for ((o, &y), &g) in gr.iter_mut().zip(y).zip(gy) {
+                *o = if y > 0.0 { g } else { 0.0 };
+            }
+        }
+        if !gx.is_empty() {
+            for ((o, &y), &g) in gx.iter_mut().zip(y).zip(gy) {
+                *o = (if y > 0.0 { g } else { 0.0 }) * s;
+            }
+        }
+    }
+}
+
+/// Runs `f(plane)` over contiguous shares of the n*c planes (in parallel when large).
+fn per_plane(s: BnShape, f: impl Fn(usize) + Sync) {
+    let planes = s.n * s.c;
+    let min = (PAR_MIN / s.hw.max(1)).max(1);
+    crate::pool::parallel_ranges(planes, min, |r| r.for_each(&f));
+}
+
+/// Eval-mode BatchNorm (running statistics), optional residual `res` added, then ReLU:
+/// y = relu(bn(x) + res). save_mean / save_invstd receive the statistics as `forward` does.
+#[allow(clippy::too_many_arguments)]
+pub fn eval_relu_forward(x: &[f32], res: Option<&[f32]>, gamma: &[f32], beta: &[f32], running_mean: &[f32],
+                         running_var: &[f32], eps: f64, y: &mut [f32], save_mean: &mut [f32],
+                         save_invstd: &mut [f32], s: BnShape) {
+    let mut ab = vec![(0.0f32, 0.0f32); s.c];
+    for ci in 0..s.c {
+        let (mean, invstd) = (running_mean[ci] as f64, 1.0 / (running_var[ci] as f64 + eps).sqrt());
+        save_mean[ci] = mean as f32;
+        save_invstd[ci] = invstd as f32;
+        let a = invstd * gamma[ci] as f64;
+        ab[ci] = (a as f32, (beta[ci] as f64 - mean * a) as f32);
+    }
+    let yp = SharedMut::new(y);
+    per_plane(s, |p| {
+        let (o, (a, b)) = (p * s.hw, ab[p % s.c]);
+        let r = res.map_or(&[][..], |r| &r[o..o + s.hw]);
+        // Safety: plane p is written by exactly one call.
+        affine_relu_chunk(&x[o..o + s.hw], r, a, b, unsafe { yp.slice(o, s.hw) });
+    });
+}
+
+/// Backward of `eval_relu_forward` for x (gx, optional) and the residual (gres = relu-masked gy,
+/// optional), from the forward output y. Matches reluBackward followed by the eval BatchNorm
+/// backward bit for bit.
+#[allow(clippy::too_many_arguments)]
+pub fn eval_relu_backward(y: &[f32], gy: &[f32], gamma: &[f32], save_invstd: &[f32], gx: Option<&mut [f32]>,
+                          gres: Option<&mut [f32]>, s: BnShape) {
+    let scale: Vec<f32> = (0..s.c).map(|ci| (save_invstd[ci] as f64 * gamma[ci] as f64) as f32).collect();
+    let gxp = gx.map(SharedMut::new);
+    let grp = gres.map(SharedMut::new);
+    per_plane(s, |p| {
+        let o = p * s.hw;
+        // Safety: plane p is written by exactly one call.
+        let gx = match &gxp { Some(g) => unsafe { g.slice(o, s.hw) }, None => &mut [][..] };
+        let gr = match &grp { Some(g) => unsafe { g.slice(o, s.hw) }, None => &mut [][..] };
+        relu_scale_grad_chunk(&y[o..o + s.hw], &gy[o..o + s.hw], scale[p % s.c], gx, gr);
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

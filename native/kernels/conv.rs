@@ -4,11 +4,13 @@
 //! scratch, so every output element is computed by one thread in a fixed order. The weight
 //! gradient is summed per thread and the partial sums are added in thread order.
 
+use super::conv_epilogue::Epilogue;
+use super::conv_implicit as implicit;
 use super::gemm::Scratch;
 use super::gemm_nt::sgemm_nt_acc;
-use super::gemm_prepacked::{pack_a_full, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a};
+use super::gemm_prepacked::{pack_a_full_par, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a};
 use super::im2col::{col2im_add, group_image, im2col, im2col_packed, ConvShape};
-use super::im2col_s1::{im2col_packed_s1, im2col_s1, pad_images, padded_len};
+use super::im2col_s1::{self, im2col_packed_s1, im2col_s1, pad_images, padded_len};
 use crate::pool::{num_threads, parallel_for, run_on_all, share, SharedMut};
 use std::cell::RefCell;
 use std::ops::Range;
@@ -17,6 +19,9 @@ use std::ops::Range;
 const TARGET_COLS: usize = 512;
 
 thread_local! {
+    /// Packed weights (and flipped weights) of the calling thread: reused, never zero-filled.
+    static WPACK: RefCell<Scratch> = const { RefCell::new(Scratch::new()) };
+    static WFLIP: RefCell<Scratch> = const { RefCell::new(Scratch::new()) };
     static SCRATCH: RefCell<[Scratch; 4]> = const { RefCell::new([Scratch::new(), Scratch::new(), Scratch::new(), Scratch::new()]) };
 }
 
@@ -53,8 +58,8 @@ fn gather_rows(s: &ConvShape, t: &[f32], b0: usize, bc: usize, grp: usize, out: 
 }
 
 /// Column matrix of a chunk in packed-B form; stride 1 goes through a padded copy.
-fn lower_packed(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, col: &mut [f32], s_pad: &mut Scratch) {
-    if s.sh == 1 && s.sw == 1 {
+pub(crate) fn lower_packed(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, col: &mut [f32], s_pad: &mut Scratch) {
+    if im2col_s1::supported(s) {
         let pad = s_pad.get(padded_len(s, bc));
         pad_images(s, x, b0, bc, grp, pad);
         im2col_packed_s1(s, pad, bc, col);
@@ -77,20 +82,28 @@ fn backward_data_as_forward(s: &ConvShape, gy: &[f32], w: &[f32], gx: &mut [f32]
         return false;
     }
     let (og, cg, kk) = (s.og(), s.cg(), s.kh * s.kw);
-    let mut wt = vec![0.0f32; w.len()];
-    for grp in 0..s.g {
-        for o in 0..og {
-            for c in 0..cg {
-                let src = &w[((grp * og + o) * cg + c) * kk..][..kk];
-                let dst = &mut wt[((grp * cg + c) * og + o) * kk..][..kk];
-                for (d, v) in dst.iter_mut().zip(src.iter().rev()) {
-                    *d = *v;
+    WFLIP.with(|wp| {
+        let mut wt = wp.borrow_mut();
+        let wt = wt.get(w.len());
+        for grp in 0..s.g {
+            for o in 0..og {
+                for c in 0..cg {
+                    let src = &w[((grp * og + o) * cg + c) * kk..][..kk];
+                    let dst = &mut wt[((grp * cg + c) * og + o) * kk..][..kk];
+                    for (d, v) in dst.iter_mut().zip(src.iter().rev()) {
+                        *d = *v;
+                    }
                 }
             }
         }
-    }
-    conv2d_forward(&t, gy, &wt, None, gx);
+        conv2d_forward(&t, gy, wt, None, gx);
+    });
     true
+}
+
+fn all_finite(x: &[f32]) -> bool {
+    // An integer OR over the exponent test vectorises (a float reduction would not).
+    x.chunks(1 << 14).all(|c| c.iter().fold(0u32, |a, &v| a | ((v.to_bits() & 0x7f80_0000 == 0x7f80_0000) as u32)) == 0)
 }
 
 fn check_lens(s: &ConvShape, what: &[(&str, usize, usize)]) {
@@ -101,6 +114,12 @@ fn check_lens(s: &ConvShape, what: &[(&str, usize, usize)]) {
 
 /// y = conv(x, w) + bias.
 pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+    conv2d_forward_epi(s, x, w, bias, y, None)
+}
+
+/// y = epi(conv(x, w) + bias): the epilogue (if any) runs on each chunk's outputs in cache.
+pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32],
+                          epi: Option<&Epilogue>) {
     check_lens(s, &[("x", x.len(), s.x_len()), ("w", w.len(), s.w_len()), ("y", y.len(), s.y_len())]);
     if let Some(b) = bias {
         check_lens(s, &[("bias", b.len(), s.o)]);
@@ -111,61 +130,90 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
     }
     // The weights are packed once for the whole batch and shared read-only by all threads.
     let pal = packed_a_len(og, k);
-    let mut pw = vec![0.0f32; pal * s.g];
-    for grp in 0..s.g {
-        pack_a_full(false, og, k, &w[grp * og * k..][..og * k], k.max(1), &mut pw[grp * pal..]);
-    }
-    let bc = chunk_images(s);
-    let yp = SharedMut::new(y);
-    let yp = &yp;
-    for_chunks(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
-        let [s_col, s_out, s_pack, s_pad] = &mut *sc.borrow_mut();
-        for ch in chunks {
-            let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
-            let ncols = bcn * ohw;
-            // Safety: chunk ch owns the outputs of images b0..b0+bcn.
-            let yc = unsafe { yp.slice(b0 * s.o * ohw, bcn * s.o * ohw) };
-            for grp in 0..s.g {
-                let pa = &pw[grp * pal..][..pal];
-                if bcn == 1 {
-                    // One image: the GEMM writes the output rows in place (bias preloaded, beta 1).
-                    let c = &mut yc[grp * og * ohw..][..og * ohw];
-                    let beta = match bias {
-                        Some(b) => {
-                            for o in 0..og {
-                                c[o * ohw..][..ohw].fill(b[grp * og + o]);
-                            }
-                            1.0
+    WPACK.with(|wp| {
+        let mut pw = wp.borrow_mut();
+        let pw = pw.get(pal * s.g);
+        for grp in 0..s.g {
+            pack_a_full_par(false, og, k, &w[grp * og * k..][..og * k], k.max(1), &mut pw[grp * pal..]);
+        }
+        let pw = &*pw;
+        if super::conv_rows::wanted(s) {
+            return super::conv_rows::forward(s, x, pw, bias, y, epi);
+        }
+        let implicit_offs = implicit::wanted(s).then(|| implicit::row_offsets(s));
+        let bc = chunk_images(s);
+        let yp = SharedMut::new(y);
+        let yp = &yp;
+        for_chunks(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
+            let [s_col, s_out, s_pack, s_pad] = &mut *sc.borrow_mut();
+            for ch in chunks {
+                let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
+                let ncols = bcn * ohw;
+                // Safety: chunk ch owns the outputs of images b0..b0+bcn.
+                let yc = unsafe { yp.slice(b0 * s.o * ohw, bcn * s.o * ohw) };
+                if let Some(offs) = &implicit_offs {
+                    // No column matrix: each image is padded once and read in place by the GEMM.
+                    let grid = implicit::grid_cols(s);
+                    for b in 0..bcn {
+                        for grp in 0..s.g {
+                            let pad = s_pad.get(padded_len(s, 1) + implicit::SLACK);
+                            pad_images(s, x, b0 + b, 1, grp, pad);
+                            let c = s_out.get(og * grid);
+                            implicit::gemm(s, &pw[grp * pal..][..pal], pad, offs, c, grid);
+                            let yo = &mut yc[(b * s.o + grp * og) * ohw..][..og * ohw];
+                            implicit::compact(s, c, grid, bias.map(|bv| &bv[grp * og..][..og]), yo);
                         }
-                        None => 0.0,
-                    };
-                    if s.is_pointwise() {
-                        let img = group_image(s, x, b0, grp);
-                        sgemm_packed_a(og, ncols, k, 1.0, pa, false, img, ohw, beta, c, ohw, s_pack);
-                    } else {
-                        let col = s_col.get(packed_b_len(ncols, k));
-                        lower_packed(s, x, b0, 1, grp, col, s_pad);
-                        sgemm_packed(og, ncols, k, 1.0, pa, col, beta, c, ohw);
+                    }
+                    if let Some(e) = epi {
+                        e.apply(s, yc, b0, bcn);
                     }
                     continue;
                 }
-                // Several images: og x (bcn*OHW) result, then scattered to NCHW with the bias.
-                let c = s_out.get(og * ncols);
-                let col = s_col.get(packed_b_len(ncols, k));
-                lower_packed(s, x, b0, bcn, grp, col, s_pad);
-                sgemm_packed(og, ncols, k, 1.0, pa, col, 0.0, c, ncols);
-                for b in 0..bcn {
-                    for o in 0..og {
-                        let add = bias.map_or(0.0, |bv| bv[grp * og + o]);
-                        let dst = &mut yc[(b * s.o + grp * og + o) * ohw..][..ohw];
-                        for (d, v) in dst.iter_mut().zip(&c[o * ncols + b * ohw..][..ohw]) {
-                            *d = v + add;
+                for grp in 0..s.g {
+                    let pa = &pw[grp * pal..][..pal];
+                    if bcn == 1 {
+                        // One image: the GEMM writes the output rows in place (bias preloaded, beta 1).
+                        let c = &mut yc[grp * og * ohw..][..og * ohw];
+                        let beta = match bias {
+                            Some(b) => {
+                                for o in 0..og {
+                                    c[o * ohw..][..ohw].fill(b[grp * og + o]);
+                                }
+                                1.0
+                            }
+                            None => 0.0,
+                        };
+                        if s.is_pointwise() {
+                            let img = group_image(s, x, b0, grp);
+                            sgemm_packed_a(og, ncols, k, 1.0, pa, false, img, ohw, beta, c, ohw, s_pack);
+                        } else {
+                            let col = s_col.get(packed_b_len(ncols, k));
+                            lower_packed(s, x, b0, 1, grp, col, s_pad);
+                            sgemm_packed(og, ncols, k, 1.0, pa, col, beta, c, ohw);
+                        }
+                        continue;
+                    }
+                    // Several images: og x (bcn*OHW) result, then scattered to NCHW with the bias.
+                    let c = s_out.get(og * ncols);
+                    let col = s_col.get(packed_b_len(ncols, k));
+                    lower_packed(s, x, b0, bcn, grp, col, s_pad);
+                    sgemm_packed(og, ncols, k, 1.0, pa, col, 0.0, c, ncols);
+                    for b in 0..bcn {
+                        for o in 0..og {
+                            let add = bias.map_or(0.0, |bv| bv[grp * og + o]);
+                            let dst = &mut yc[(b * s.o + grp * og + o) * ohw..][..ohw];
+                            for (d, v) in dst.iter_mut().zip(&c[o * ncols + b * ohw..][..ohw]) {
+                                *d = v + add;
+                            }
                         }
                     }
                 }
+                if let Some(e) = epi {
+                    e.apply(s, yc, b0, bcn);
+                }
             }
-        }
-    }));
+        }));
+    });
 }
 
 /// gx = conv_transpose(gy, w): the gradient of the forward with respect to x (overwritten).
@@ -177,43 +225,47 @@ pub fn conv2d_backward_data(s: &ConvShape, gy: &[f32], w: &[f32], gx: &mut [f32]
     }
     // W_g^T (ckk x og), packed once: gcol = W_g^T * gy_g.
     let pal = packed_a_len(k, og);
-    let mut pwt = vec![0.0f32; pal * s.g];
-    for grp in 0..s.g {
-        pack_a_full(true, k, og, &w[grp * og * k..][..og * k], k.max(1), &mut pwt[grp * pal..]);
-    }
-    let bc = chunk_images(s);
-    let gxp = SharedMut::new(gx);
-    let gxp = &gxp;
-    for_chunks(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
-        let [s_col, s_gy, s_pack, _] = &mut *sc.borrow_mut();
-        for ch in chunks {
-            let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
-            let ncols = bcn * ohw;
-            // Safety: chunk ch owns the input gradients of images b0..b0+bcn.
-            let gxc = unsafe { gxp.slice(b0 * s.c * hw, bcn * s.c * hw) };
-            if !(s.is_pointwise() && bcn == 1) {
-                gxc.fill(0.0);
-            }
-            for grp in 0..s.g {
-                let pa = &pwt[grp * pal..][..pal];
-                let (bsrc, ldb): (&[f32], usize) = if bcn == 1 {
-                    (&gy[(b0 * s.o + grp * og) * ohw..][..og * ohw], ohw)
-                } else {
-                    let t = s_gy.get(og * ncols);
-                    gather_rows(s, gy, b0, bcn, grp, t);
-                    (t, ncols)
-                };
-                if s.is_pointwise() && bcn == 1 {
-                    let dst = &mut gxc[grp * s.cg() * hw..][..s.cg() * hw];
-                    sgemm_packed_a(k, ncols, og, 1.0, pa, false, bsrc, ldb, 0.0, dst, hw, s_pack);
-                } else {
-                    let gcol = s_col.get(k * ncols);
-                    sgemm_packed_a(k, ncols, og, 1.0, pa, false, bsrc, ldb, 0.0, gcol, ncols, s_pack);
-                    col2im_add(s, gcol, 0, bcn, grp, gxc);
+    WPACK.with(|wp| {
+        let mut pwt = wp.borrow_mut();
+        let pwt = pwt.get(pal * s.g);
+        for grp in 0..s.g {
+            pack_a_full_par(true, k, og, &w[grp * og * k..][..og * k], k.max(1), &mut pwt[grp * pal..]);
+        }
+        let pwt = &*pwt;
+        let bc = chunk_images(s);
+        let gxp = SharedMut::new(gx);
+        let gxp = &gxp;
+        for_chunks(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
+            let [s_col, s_gy, s_pack, _] = &mut *sc.borrow_mut();
+            for ch in chunks {
+                let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
+                let ncols = bcn * ohw;
+                // Safety: chunk ch owns the input gradients of images b0..b0+bcn.
+                let gxc = unsafe { gxp.slice(b0 * s.c * hw, bcn * s.c * hw) };
+                if !(s.is_pointwise() && bcn == 1) {
+                    gxc.fill(0.0);
+                }
+                for grp in 0..s.g {
+                    let pa = &pwt[grp * pal..][..pal];
+                    let (bsrc, ldb): (&[f32], usize) = if bcn == 1 {
+                        (&gy[(b0 * s.o + grp * og) * ohw..][..og * ohw], ohw)
+                    } else {
+                        let t = s_gy.get(og * ncols);
+                        gather_rows(s, gy, b0, bcn, grp, t);
+                        (t, ncols)
+                    };
+                    if s.is_pointwise() && bcn == 1 {
+                        let dst = &mut gxc[grp * s.cg() * hw..][..s.cg() * hw];
+                        sgemm_packed_a(k, ncols, og, 1.0, pa, false, bsrc, ldb, 0.0, dst, hw, s_pack);
+                    } else {
+                        let gcol = s_col.get(k * ncols);
+                        sgemm_packed_a(k, ncols, og, 1.0, pa, false, bsrc, ldb, 0.0, gcol, ncols, s_pack);
+                        col2im_add(s, gcol, 0, bcn, grp, gxc);
+                    }
                 }
             }
-        }
-    }));
+        }));
+    });
 }
 
 /// gw = sum over the batch of gy * col^T (overwritten); gb = sum of gy per channel when given.
@@ -237,7 +289,10 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
     if s.n == 0 {
         return;
     }
-    let bc = chunk_images(s);
+    // The grid's junk columns multiply zeros by real inputs: only safe when x is finite.
+    let implicit_offs = (implicit::wanted(s) && all_finite(x)).then(|| implicit::row_offsets(s));
+    // Implicit chunks: as many images as keep the gy rows L2-sized (fewer tile reductions).
+    let bc = if implicit_offs.is_some() { implicit::weight_chunk_images(s) } else { chunk_images(s) };
     let nch = s.n.div_ceil(bc);
     let parts = num_threads().min(nch).max(1);
     // Thread 0 sums into gw itself, thread t > 0 into partial t-1; added in thread order below.
@@ -252,6 +307,15 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
             let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
             let ncols = bcn * ohw;
             for grp in 0..s.g {
+                if let Some(offs) = &implicit_offs {
+                    // Straight from the padded images: no column matrix.
+                    let pad = s_pad.get(padded_len(s, bcn) + implicit::SLACK);
+                    pad_images(s, x, b0, bcn, grp, pad);
+                    let gyg = s_gy.get(bcn * og * implicit::grid_cols(s));
+                    implicit::gather_gy_grid(s, gy, b0, bcn, grp, gyg);
+                    implicit::backward_weight(s, bcn, gyg, pad, offs, &mut acc[grp * og * k..][..og * k]);
+                    continue;
+                }
                 let (a, lda): (&[f32], usize) = if bcn == 1 {
                     (&gy[(b0 * s.o + grp * og) * ohw..][..og * ohw], ohw)
                 } else {
@@ -263,7 +327,7 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
                     (group_image(s, x, b0, grp), ohw)
                 } else {
                     let col = s_col.get(k * ncols);
-                    if s.sh == 1 && s.sw == 1 {
+                    if im2col_s1::supported(s) {
                         let pad = s_pad.get(padded_len(s, bcn));
                         pad_images(s, x, b0, bcn, grp, pad);
                         im2col_s1(s, pad, bcn, col);

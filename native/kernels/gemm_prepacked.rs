@@ -101,3 +101,26 @@ pub fn sgemm_packed_a(m: usize, n: usize, k: usize, alpha: f32, pa: &[f32], tb: 
     pack_b_full(tb, k, n, b, ldb, pb);
     sgemm_packed(m, n, k, alpha, pa, pb, beta, c, ldc);
 }
+
+/// `pack_a_full` over the worker pool: blocks of whole MR-row strips, so the layout is exactly
+/// the serial one (the last block keeps the serial tail split). Small operands stay serial.
+pub fn pack_a_full_par(ta: bool, m: usize, k: usize, a: &[f32], lda: usize, dst: &mut [f32]) {
+    let mr = isa().mr;
+    let block = 8 * mr;
+    if m * k < (1 << 16) || m < 3 * block {
+        return pack_a_full(ta, m, k, a, lda, dst);
+    }
+    assert!(dst.len() >= packed_a_len(m, k) && a.len() >= need(ta, m, k, lda), "pack_a_full_par: buffer too small");
+    // Blocks start at multiples of `block`; the last one holds >= 2 blocks' worth of rows so
+    // every strip before it is full height, as in the serial packing.
+    let nb = (m / block).saturating_sub(1).max(1);
+    let dp = crate::pool::SharedMut::new(dst);
+    let (ap, dp) = (crate::pool::SharedMut(a.as_ptr() as *mut f32), &dp);
+    let ap = &ap;
+    crate::pool::parallel_for(nb, |b| {
+        let i0 = b * block;
+        let i1 = if b + 1 == nb { m } else { i0 + block };
+        // Safety: block b writes only its own strips (rows i0..i1 start at i0 * k in the layout).
+        unsafe { pack_a(isa(), ta, ap.0 as *const f32, lda, i0, i1 - i0, 0, k, dp.0.add(i0 * k)) }
+    });
+}

@@ -1,6 +1,7 @@
-//! Fast lowering for stride-1 convolutions (any kernel size, padding, dilation): the chunk's
-//! images are first copied into a zero-padded buffer, after which every run of a column-matrix
-//! row is a plain contiguous copy with no bounds checks (AVX-512 masked moves when available).
+//! Fast lowering for stride-1 and stride-2 convolutions (any kernel size, padding, dilation):
+//! the chunk's images are first copied into a zero-padded buffer, after which every run of a
+//! column-matrix row is a plain contiguous copy (stride 1) or an every-other-element copy
+//! (stride 2, AVX-512 permutes) with no bounds checks.
 
 use super::im2col::{group_image, ConvShape};
 
@@ -33,7 +34,7 @@ pub fn padded_len(s: &ConvShape, bc: usize) -> usize {
 fn src_off(s: &ConvShape, r: usize, b: usize, oh: usize, ow: usize) -> usize {
     let (hp, wp) = (s.h + 2 * s.ph, s.w + 2 * s.pw);
     let (c, kh, kw) = (r / (s.kh * s.kw), (r / s.kw) % s.kh, r % s.kw);
-    ((b * s.cg() + c) * hp + oh + kh * s.dh) * wp + ow + kw * s.dw
+    ((b * s.cg() + c) * hp + oh * s.sh + kh * s.dh) * wp + ow * s.sw + kw * s.dw
 }
 
 #[inline(always)]
@@ -78,11 +79,16 @@ unsafe fn body_plain(s: &ConvShape, p: &[f32], bc: usize, col: &mut [f32], copy:
 }
 
 fn check(s: &ConvShape, p: &[f32], bc: usize, out: usize, want: usize) {
-    assert!(s.sh == 1 && s.sw == 1, "im2col_s1: stride must be 1");
+    assert!(supported(s), "im2col_s1: stride must be 1 or 2 (both directions equal)");
     assert!(p.len() >= padded_len(s, bc) && out >= want, "im2col_s1: buffers too small");
 }
 
-/// `im2col_packed` for stride 1, reading the buffer made by `pad_images` for bc images.
+/// Strides this lowering handles.
+pub fn supported(s: &ConvShape) -> bool {
+    s.sh == s.sw && (s.sh == 1 || s.sh == 2)
+}
+
+/// `im2col_packed` for stride 1 or 2, reading the buffer made by `pad_images` for bc images.
 pub fn im2col_packed_s1(s: &ConvShape, padded: &[f32], bc: usize, dst: &mut [f32]) {
     let n = bc * s.ohw();
     check(s, padded, bc, dst.len(), super::gemm_prepacked::packed_b_len(n, s.ckk()));
@@ -92,10 +98,13 @@ pub fn im2col_packed_s1(s: &ConvShape, padded: &[f32], bc: usize, dst: &mut [f32
             return unsafe { avx512::packed(s, padded, n, dst) };
         }
     }
+    if s.sw == 2 {
+        return unsafe { body_packed(s, padded, n, dst, |d, p, l| copy_s2(d, p, l)) };
+    }
     unsafe { body_packed(s, padded, n, dst, |d, p, l| std::ptr::copy_nonoverlapping(p, d, l)) }
 }
 
-/// `im2col` (plain ckk x bc*OH*OW) for stride 1, from the `pad_images` buffer.
+/// `im2col` (plain ckk x bc*OH*OW) for stride 1 or 2, from the `pad_images` buffer.
 pub fn im2col_s1(s: &ConvShape, padded: &[f32], bc: usize, col: &mut [f32]) {
     check(s, padded, bc, col.len(), s.ckk() * bc * s.ohw());
     #[cfg(target_arch = "x86_64")]
@@ -104,7 +113,18 @@ pub fn im2col_s1(s: &ConvShape, padded: &[f32], bc: usize, col: &mut [f32]) {
             return unsafe { avx512::plain(s, padded, bc, col) };
         }
     }
+    if s.sw == 2 {
+        return unsafe { body_plain(s, padded, bc, col, |d, p, l| copy_s2(d, p, l)) };
+    }
     unsafe { body_plain(s, padded, bc, col, |d, p, l| std::ptr::copy_nonoverlapping(p, d, l)) }
+}
+
+/// d[i] = p[2 i] for i < len.
+#[inline(always)]
+unsafe fn copy_s2(d: *mut f32, p: *const f32, len: usize) {
+    for i in 0..len {
+        *d.add(i) = *p.add(2 * i);
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -127,13 +147,38 @@ mod avx512 {
         }
     }
 
+    /// d[i] = p[2 i] for i < len: two loads and an even-element permute per 16 outputs; never
+    /// reads past p[2 (len - 1)].
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn copy_run_s2(d: *mut f32, p: *const f32, len: usize) {
+        let idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        let mut i = 0;
+        while i + 16 <= len {
+            let a = _mm512_loadu_ps(p.add(2 * i));
+            let b = _mm512_maskz_loadu_ps(0x7fff, p.add(2 * i + 16));
+            _mm512_storeu_ps(d.add(i), _mm512_permutex2var_ps(a, idx, b));
+            i += 16;
+        }
+        while i < len {
+            *d.add(i) = *p.add(2 * i);
+            i += 1;
+        }
+    }
+
     #[target_feature(enable = "avx512f")]
     pub unsafe fn packed(s: &ConvShape, p: &[f32], n: usize, dst: &mut [f32]) {
+        if s.sw == 2 {
+            return body_packed(s, p, n, dst, |d, q, l| copy_run_s2(d, q, l));
+        }
         body_packed(s, p, n, dst, |d, q, l| copy_run(d, q, l))
     }
 
     #[target_feature(enable = "avx512f")]
     pub unsafe fn plain(s: &ConvShape, p: &[f32], bc: usize, col: &mut [f32]) {
+        if s.sw == 2 {
+            return body_plain(s, p, bc, col, |d, q, l| copy_run_s2(d, q, l));
+        }
         body_plain(s, p, bc, col, |d, q, l| copy_run(d, q, l))
     }
 }

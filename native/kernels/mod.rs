@@ -24,6 +24,9 @@ pub mod gemm_nt;
 pub mod im2col;
 pub mod im2col_s1;
 pub mod conv;
+pub mod conv_implicit;
+pub mod conv_rows;
+pub mod conv_epilogue;
 mod gemm_pack;
 mod gemm_portable;
 #[cfg(target_arch = "x86_64")]

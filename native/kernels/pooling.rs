@@ -112,6 +112,9 @@ fn dim_taps(n_out: usize, stride: usize, pad: usize, k: usize, d: usize, len: us
 /// Max pooling; argmax receives the flat index h*W+w inside the plane of each maximum
 /// (first maximum; NaN propagates), or -1 for a window holding no input element.
 pub fn max_forward(x: &[f32], y: &mut [f32], argmax: &mut [i32], g: &PoolGeom) {
+    if (g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw) == (2, 2, 2, 2, 0, 0, 1, 1) && 2 * g.oh <= g.h && 2 * g.ow <= g.w {
+        return max_forward_2x2(x, y, argmax, g);
+    }
     let (yp, ap) = (SharedMut::new(y), SharedMut::new(argmax));
     let (ihw, ohw) = (g.h * g.w, g.oh * g.ow);
     let rows = dim_taps(g.oh, g.sh, g.ph, g.kh, g.dh, g.h);
@@ -141,6 +144,32 @@ pub fn max_forward(x: &[f32], y: &mut [f32], argmax: &mut [i32], g: &PoolGeom) {
                     }
                 }
                 (ys[o], am[o]) = (best, bi as i32);
+            }
+        }
+    });
+}
+
+/// 2x2 windows, stride 2, no padding, every window inside the input: the same selection rule
+/// as the general loop (first tap, then strictly greater or NaN, in row-major tap order).
+fn max_forward_2x2(x: &[f32], y: &mut [f32], argmax: &mut [i32], g: &PoolGeom) {
+    let (yp, ap) = (SharedMut::new(y), SharedMut::new(argmax));
+    let (ihw, ohw, w) = (g.h * g.w, g.oh * g.ow, g.w);
+    per_plane(g, |pl| {
+        let xs = &x[pl * ihw..(pl + 1) * ihw];
+        // Safety: plane pl is written by exactly one call.
+        let (ys, am) = unsafe { (yp.slice(pl * ohw, ohw), ap.slice(pl * ohw, ohw)) };
+        for oy in 0..g.oh {
+            let (r0, r1) = (&xs[2 * oy * w..][..2 * g.ow], &xs[(2 * oy + 1) * w..][..2 * g.ow]);
+            let (yr, ar) = (&mut ys[oy * g.ow..][..g.ow], &mut am[oy * g.ow..][..g.ow]);
+            for ox in 0..g.ow {
+                let i0 = 2 * oy * w + 2 * ox;
+                let (mut best, mut bi) = (r0[2 * ox], i0);
+                for (v, idx) in [(r0[2 * ox + 1], i0 + 1), (r1[2 * ox], i0 + w), (r1[2 * ox + 1], i0 + w + 1)] {
+                    let take = v > best || v.is_nan();
+                    best = if take { v } else { best };
+                    bi = if take { idx } else { bi };
+                }
+                (yr[ox], ar[ox]) = (best, bi as i32);
             }
         }
     });

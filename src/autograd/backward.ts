@@ -1,6 +1,7 @@
 // Reverse-mode differentiation: topological order from the root, seed gradient, then one
 // reverse sweep that accumulates (+=) gradients into every tensor that requires them.
 import { native } from '../native.js';
+import { uninit } from '../ops/util.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
 
 function topologicalOrder(root: Tensor): Tensor[] {
@@ -25,9 +26,9 @@ function topologicalOrder(root: Tensor): Tensor[] {
 }
 
 function sumGrads(a: Tensor, b: Tensor): Tensor {
-  const out = new Float32Array(a.size);
-  native.add(a.f32, b.f32, out);
-  return new Tensor(out, a.shape);
+  const out = uninit(a.shape);
+  native.add(a.f32, b.f32, out.f32);
+  return out;
 }
 
 /** Backpropagates from `root`. Without `grad`, root must hold a single element (seed 1). */

@@ -1,7 +1,7 @@
 // CIFAR ResNets (20/32/44/56/110) as in the widely used pytorch-cifar-models checkpoints:
 // conv1/bn1, layer1..3 of BasicBlocks with 1x1-conv downsample, avgpool, fc.
 import { BatchNorm2d, Conv2d, Linear, Module, ReLU, Sequential } from '../nn/index.js';
-import { add, adaptiveAvgPool2d, flatten, relu } from '../ops/index.js';
+import { adaptiveAvgPool2d, flatten } from '../ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export class BasicBlock extends Module {
@@ -24,8 +24,9 @@ export class BasicBlock extends Module {
 
   forward(x: Tensor): Tensor {
     const identity = this.downsample ? this.downsample.forward(x) : x;
-    const out = this.bn2.forward(this.conv2.forward(relu(this.bn1.forward(this.conv1.forward(x)))));
-    return relu(add(out, identity));
+    const out = this.conv1.forwardBnRelu(x, this.bn1);
+    // relu(bn2(conv2(out)) + identity), one fused op when BatchNorm is in eval mode.
+    return this.conv2.forwardBnRelu(out, this.bn2, identity);
   }
 }
 
@@ -73,7 +74,7 @@ export class CifarResNet extends Module {
 
   /** Everything up to the classifier: the pooled 64-d features. */
   features(x: Tensor): Tensor {
-    x = relu(this.bn1.forward(this.conv1.forward(x)));
+    x = this.conv1.forwardBnRelu(x, this.bn1);
     x = this.layer3.forward(this.layer2.forward(this.layer1.forward(x)));
     return flatten(adaptiveAvgPool2d(x, 1), 1);
   }

@@ -1,7 +1,9 @@
 // Conv2d layer; when SeaM wraps it, `weight_mask` / `bias_mask` parameters make the forward use
 // W * bin(M) (see ops/mask.ts).
-import { conv2d, maskedWeight } from '../ops/index.js';
+import { isGradEnabled } from '../autograd/node.js';
+import { conv2d, conv2dBnReluEval, maskedWeight } from '../ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
+import type { BatchNorm2d } from './batchnorm.js';
 import { Module } from './module.js';
 import { uniformFanIn } from './init.js';
 
@@ -56,6 +58,17 @@ export class Conv2d extends Module {
     return conv2d(x, this.effectiveWeight(), this.effectiveBias(), {
       stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups,
     });
+  }
+
+  /** relu(bn(this.forward(x)) [+ residual]) as one fused op when `bn` is in eval mode and its
+   *  parameters need no gradient; otherwise the separate ops (same values and gradients). */
+  forwardBnRelu(x: Tensor, bn: BatchNorm2d, residual: Tensor | null = null): Tensor {
+    if (bn.training || (isGradEnabled() && (bn.weight.requiresGrad || bn.bias.requiresGrad))) {
+      return bn.forwardRelu(this.forward(x), residual);
+    }
+    return conv2dBnReluEval(x, this.effectiveWeight(), this.effectiveBias(), {
+      stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups,
+    }, { gamma: bn.weight, beta: bn.bias, runningMean: bn.runningMean, runningVar: bn.runningVar, eps: bn.eps }, residual);
   }
 
   override describe(): string {

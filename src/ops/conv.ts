@@ -2,7 +2,7 @@
 import { record } from '../autograd/node.js';
 import { native } from '../native.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
-import { empty, expectRank, fail, pair, type Pair } from './util.js';
+import { expectRank, fail, pair, uninit, type Pair } from './util.js';
 
 export interface Conv2dOptions {
   stride?: Pair;
@@ -15,8 +15,30 @@ export function conv2dOutputSize(size: number, kernel: number, stride: number, p
   return Math.floor((size + 2 * pad - dil * (kernel - 1) - 1) / stride) + 1;
 }
 
+/** Running-statistics BatchNorm parameters for the fused conv op. */
+export interface BnEvalParams {
+  gamma: Tensor;
+  beta: Tensor;
+  runningMean: Tensor;
+  runningVar: Tensor;
+  eps: number;
+}
+
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
-  const op = 'conv2d';
+  return conv2dImpl('conv2d', x, w, b, opts, null, null);
+}
+
+/** relu(batchNorm2d_eval(conv2d(x, w, b)) [+ residual]) in one pass over the output. BatchNorm's
+ *  parameters are treated as constants (no gradient to them: the caller falls back to the
+ *  separate ops when they need one); gradients to x, w, b and the residual are those of the
+ *  separate ops. */
+export function conv2dBnReluEval(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions, bn: BnEvalParams,
+  residual: Tensor | null = null): Tensor {
+  return conv2dImpl('conv2dBnReluEval', x, w, b, opts, bn, residual);
+}
+
+function conv2dImpl(op: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions, bn: BnEvalParams | null,
+  residual: Tensor | null): Tensor {
   expectRank(op, 'input', x, 4);
   expectRank(op, 'weight', w, 4);
   const [sh, sw] = pair(op, 'stride', opts.stride ?? 1, 1);
@@ -36,15 +58,42 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   const ow = conv2dOutputSize(wd, kw, sw, pw, dw);
   if (oh <= 0 || ow <= 0) fail(op, `output would be empty: input ${shapeStr(x.shape)}, kernel ${kh}x${kw}, padding ${ph},${pw}`);
   const params = Int32Array.from([n, c, h, wd, o, kh, kw, sh, sw, ph, pw, dh, dw, groups]);
-  const y = empty([n, o, oh, ow]);
-  native.conv2dForward(x.f32, w.f32, b ? b.f32 : null, y.f32, params);
+  const y = uninit([n, o, oh, ow]);
+  if (!bn) {
+    native.conv2dForward(x.f32, w.f32, b ? b.f32 : null, y.f32, params);
+  } else {
+    for (const [name, t] of [['weight', bn.gamma], ['bias', bn.beta], ['running_mean', bn.runningMean], ['running_var', bn.runningVar]] as const) {
+      if (t.size !== o) fail(op, `batchnorm ${name} has shape ${shapeStr(t.shape)}, expected [${o}]`);
+    }
+    if (residual && (residual.ndim !== 4 || residual.shape.some((d, i) => d !== y.shape[i]))) {
+      fail(op, `residual ${shapeStr(residual.shape)} does not match the output ${shapeStr(y.shape)}`);
+    }
+  }
+  const saveInvstd = bn ? new Float32Array(o) : null;
+  if (bn) {
+    native.conv2dForwardBnRelu(x.f32, w.f32, b ? b.f32 : null, y.f32, params, bn.gamma.f32, bn.beta.f32,
+      bn.runningMean.f32, bn.runningVar.f32, bn.eps, residual ? residual.f32 : null, new Float32Array(o), saveInvstd!);
+  }
   const inputs = b ? [x, w, b] : [x, w];
-  return record(op, y, inputs, (g, needs) => {
-    const gx = needs[0] ? empty(x.shape) : null;
-    const gw = needs[1] || (b && needs[2]) ? empty(w.shape) : null;
-    const gb = b && needs[2] ? empty(b.shape) : null;
+  const nIn = inputs.length;
+  if (residual) inputs.push(residual);
+  return record(op, y, inputs, (gOut, needs) => {
+    let g = gOut;
+    let gres: Tensor | null = null;
+    if (bn) {
+      // Through ReLU and the BatchNorm scale: g = (y > 0 ? gy : 0) * gamma * invstd.
+      g = uninit(y.shape);
+      gres = residual && needs[nIn] ? uninit(y.shape) : null;
+      native.batchNormReluEvalBackward(y.f32, gOut.f32, bn.gamma.f32, saveInvstd!, g.f32, gres ? gres.f32 : null, n, o, oh * ow);
+    }
+    const gx = needs[0] ? uninit(x.shape) : null;
+    const gw = needs[1] || (b && needs[2]) ? uninit(w.shape) : null;
+    const gb = b && needs[2] ? uninit(b.shape) : null;
     if (gx) native.conv2dBackwardData(g.f32, w.f32, gx.f32, params);
     if (gw) native.conv2dBackwardWeight(x.f32, g.f32, gw.f32, gb ? gb.f32 : null, params);
-    return [gx, needs[1] ? gw : null, gb];
+    const grads = [gx, needs[1] ? gw : null];
+    if (b) grads.push(gb);
+    if (residual) grads.push(gres);
+    return grads;
   });
 }

@@ -2,7 +2,7 @@
 import { record } from '../autograd/node.js';
 import { native } from '../native.js';
 import { Tensor, numel, shapeStr, type Shape } from '../tensor/tensor.js';
-import { empty, expectFloat, expectSameShape, fail } from './util.js';
+import { expectFloat, expectSameShape, fail, uninit as empty } from './util.js';
 
 export function add(a: Tensor, b: Tensor): Tensor {
   expectSameShape('add', a, b);

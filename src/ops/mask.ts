@@ -4,7 +4,7 @@
 import { record } from '../autograd/node.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor/tensor.js';
-import { empty, expectSameShape, fail } from './util.js';
+import { expectSameShape, fail, uninit as empty } from './util.js';
 
 /** W * (M > 0); gradient to M: clamp(dL/dWeff * W, -1, 1); to W (if it requires grad): dL/dWeff * bin(M). */
 export function maskedWeight(w: Tensor, m: Tensor): Tensor {

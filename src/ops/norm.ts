@@ -3,7 +3,7 @@
 import { record } from '../autograd/node.js';
 import { native } from '../native.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
-import { empty, expectRank, fail } from './util.js';
+import { expectRank, expectSameShape, fail, uninit as empty } from './util.js';
 
 export interface BatchNormOptions {
   training: boolean;
@@ -31,5 +31,42 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean:
     native.batchNorm2dBackward(x.f32, g.f32, gamma.f32, saveMean, saveInvstd, gx.f32, gg ? gg.f32 : null, gb ? gb.f32 : null,
       n, c, h * w, opts.training);
     return [needs[0] ? gx : null, gg, gb];
+  });
+}
+
+/** relu(batchNorm2d(x) [+ residual]) with running statistics (eval mode) in one pass; the
+ *  gradient is the same as that of the three separate ops (to x, gamma, beta and the residual). */
+export function batchNormReluEval(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
+  eps = 1e-5, residual: Tensor | null = null): Tensor {
+  const op = 'batchNormReluEval';
+  expectRank(op, 'input', x, 4);
+  const [n, c, h, w] = x.shape;
+  for (const [name, t] of [['weight', gamma], ['bias', beta], ['running_mean', runningMean], ['running_var', runningVar]] as const) {
+    if (t.size !== c) fail(op, `${name} has shape ${shapeStr(t.shape)}, expected [${c}] for input ${shapeStr(x.shape)}`);
+  }
+  if (residual) expectSameShape(op, x, residual);
+  const y = empty(x.shape);
+  const saveMean = new Float32Array(c);
+  const saveInvstd = new Float32Array(c);
+  native.batchNormReluEvalForward(x.f32, residual ? residual.f32 : null, gamma.f32, beta.f32, runningMean.f32,
+    runningVar.f32, y.f32, saveMean, saveInvstd, n, c, h * w, eps);
+  const inputs = residual ? [x, gamma, beta, residual] : [x, gamma, beta];
+  return record(op, y, inputs, (g, needs) => {
+    if (needs[1] || needs[2]) {
+      // Parameter gradients need the pre-activation gradient: take the two-step route.
+      const gpre = empty(x.shape);
+      native.reluBackward(y.f32, g.f32, gpre.f32);
+      const gx = empty(x.shape);
+      const gg = needs[1] ? empty(gamma.shape) : null;
+      const gb = needs[2] ? empty(beta.shape) : null;
+      native.batchNorm2dBackward(x.f32, gpre.f32, gamma.f32, saveMean, saveInvstd, gx.f32, gg ? gg.f32 : null,
+        gb ? gb.f32 : null, n, c, h * w, false);
+      return [needs[0] ? gx : null, gg, gb, gpre];
+    }
+    const gx = needs[0] ? empty(x.shape) : null;
+    const gr = residual && needs[3] ? empty(x.shape) : null;
+    native.batchNormReluEvalBackward(y.f32, g.f32, gamma.f32, saveInvstd, gx ? gx.f32 : null, gr ? gr.f32 : null,
+      n, c, h * w);
+    return [gx, null, null, gr];
   });
 }

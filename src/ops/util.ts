@@ -1,5 +1,5 @@
 // Shared argument checks for the public ops: errors name the op and the shapes involved.
-import { Tensor, shapeStr, type Shape } from '../tensor/tensor.js';
+import { Tensor, numel, shapeStr, type Shape } from '../tensor/tensor.js';
 
 export function fail(op: string, msg: string): never {
   throw new Error(`${op}: ${msg}`);
@@ -21,6 +21,16 @@ export function expectSameShape(op: string, a: Tensor, b: Tensor): void {
 
 export function empty(shape: Shape): Tensor {
   return Tensor.zeros(shape);
+}
+
+/** A tensor whose contents are unspecified (no zero-fill pass), for outputs that a kernel
+ *  overwrites completely. Large ones come from Buffer.allocUnsafeSlow: an ArrayBuffer of their
+ *  own (never a shared pool slice), not zeroed. */
+export function uninit(shape: Shape): Tensor {
+  const n = numel(shape);
+  if (n < 4096) return Tensor.zeros(shape);
+  const buf = Buffer.allocUnsafeSlow(n * 4);
+  return new Tensor(new Float32Array(buf.buffer, buf.byteOffset, n), shape);
 }
 
 /** A pair from a number or a [h, w] tuple. */

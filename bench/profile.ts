@@ -1,0 +1,41 @@
+// Per-native-call profile of the bench workloads: `node --import tsx bench/profile.ts [workload] [reps]`.
+// Wraps every native function with a timer keyed by name (and conv shape), prints the top entries.
+import { native } from '../src/native.js';
+import { inferWorkload, seamStepWorkload } from './workloads.js';
+
+const stats = new Map<string, { n: number; ms: number }>();
+const nat = native as unknown as Record<string, unknown>;
+for (const k of Object.keys(nat)) {
+  const f = nat[k];
+  if (typeof f !== 'function') continue;
+  nat[k] = (...args: unknown[]) => {
+    let key = k;
+    const p = args.find((a) => a instanceof Int32Array && a.length === 14) as Int32Array | undefined;
+    if (k.startsWith('conv2d') && p) key += ` ${Array.from(p).slice(0, 9).join(',')}`;
+    else if (k.startsWith('batchNorm2d')) key += ` n${args[8]} c${args[9]} hw${args[10]}`;
+    const t0 = performance.now();
+    const r = (f as (...a: unknown[]) => unknown)(...args);
+    const s = stats.get(key) ?? { n: 0, ms: 0 };
+    s.n++; s.ms += performance.now() - t0;
+    stats.set(key, s);
+    return r;
+  };
+}
+const which = process.argv[2] ?? 'step-resnet20';
+const reps = Number(process.argv[3] ?? 5);
+const [kind, arch] = which.split('-');
+const run = kind === 'step' ? seamStepWorkload(arch, 64) : inferWorkload(arch, 16);
+for (let i = 0; i < 2; i++) run();
+stats.clear();
+const t0 = performance.now();
+const c0 = process.cpuUsage();
+for (let i = 0; i < reps; i++) run();
+const wall = (performance.now() - t0) / reps;
+const cpu = process.cpuUsage(c0);
+let nativeMs = 0;
+for (const s of stats.values()) nativeMs += s.ms;
+const rows = [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms);
+console.log(`${which}: wall ${wall.toFixed(1)} ms/iter, cpu ${((cpu.user + cpu.system) / 1000 / reps).toFixed(1)} ms/iter, native ${(nativeMs / reps).toFixed(1)} ms/iter`);
+for (const [k, s] of rows.slice(0, Number(process.env.TOP ?? 30))) {
+  console.log(`${(s.ms / reps).toFixed(2).padStart(8)} ms  x${(s.n / reps).toFixed(0).padStart(3)}  ${k}`);
+}
