@@ -1,4 +1,5 @@
 // 2-D convolution over NCHW float32 tensors (stride, padding, dilation, groups, optional bias).
+import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
 import { native } from '../native.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
@@ -16,6 +17,7 @@ export function conv2dOutputSize(size: number, kernel: number, stride: number, p
 }
 
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+  if (cudaOps.anyDevice(x, w, b)) return cudaOps.conv2d(x, w, b, opts);
   const op = 'conv2d';
   expectRank(op, 'input', x, 4);
   expectRank(op, 'weight', w, 4);
