@@ -74,7 +74,7 @@ function sweep(root: Tensor, seed: Tensor, created: Set<Tensor> | null): void {
     const node = t.node;
     if (!node) {
       // A leaf: accumulate into .grad as PyTorch does. On a device the leaf gets its own tensor.
-      if (created) {
+      if (created && g.device !== 'cpu') {
         const prev = t.grad;
         t.grad = keepTensor(prev ? sumGrads(prev, g) : new Tensor(g.liveStorage('backward'), g.shape));
         prev?.dispose();
