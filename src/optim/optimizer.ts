@@ -81,6 +81,12 @@ export abstract class Optimizer<H extends object> {
     }
   }
 
+  /** Forgets all per-parameter state and frees device state buffers (call when done with the optimizer). */
+  dispose(): void {
+    for (const s of this.state.values()) disposeState(s);
+    this.state.clear();
+  }
+
   /** The state in parameter order (group by group), for checkpoints. */
   stateSnapshot(): { step: number; buffers: Record<string, Float32Array> }[] {
     const out: ParamState[] = [];

@@ -18,6 +18,9 @@ import { Adam, SGD } from '../../src/optim/index.js';
 import { attachMasks, maskRatio, seamTrain } from '../../src/seam/masks.js';
 import { Tensor, type Device } from '../../src/tensor/tensor.js';
 import { Rng } from '../../src/util/rng.js';
+import { binaryProblem, DataLoader, syntheticSplits, type TransformSpec } from '../../src/data/index.js';
+import { CifarResNet } from '../../src/models/cifar-resnet.js';
+import { reengineer } from '../../src/seam/search.js';
 import { expectClose } from './parity.js';
 
 function tinyModel(): { model: Sequential; head: Sequential } {
@@ -210,5 +213,34 @@ export function defineDeviceTests(): void {
     const c = run('cpu');
     run('cuda').forEach((d, i) => expectClose(`output ${i}`, d, c[i], 1e-5, 1e-4));
   });
-}
 
+  it('the SeaM search (reengineer) with device cuda follows the cpu run and ends with host-readable state', async () => {
+    const transform: TransformSpec = { height: 8, width: 8, crop: 'center', padding: 0, flip: false, normalization: { mean: [0.5], std: [0.25] } };
+    const splits = syntheticSplits({ train: 24, test: 8, numClasses: 4, height: 8, width: 8, seed: 11 });
+    const search = async (device: Device) => {
+      manualSeed(1);
+      const model = new CifarResNet({ depth: 20, numClasses: 4, inChannels: 1 }).eval();
+      const problem = binaryProblem(splits, 2);
+      const r = await reengineer(model, {
+        problem,
+        train: new DataLoader(problem.train, { batchSize: 16, transform, shuffle: true, seed: 2 }),
+        test: new DataLoader(problem.test, { batchSize: 8, transform }),
+      }, { epochs: 2, lrMask: 0.05, device });
+      model.to('cpu');
+      r.head.to('cpu');
+      return { r, live: deviceMemory().liveBytes };
+    };
+    const cpu = (await search('cpu')).r;
+    const before = deviceMemory().liveBytes;
+    const { r: dev, live } = await search('cuda');
+    expect(live, 'nothing left on the device after moving model and head back').toBe(before);
+    expect(dev.originalAccuracy).toBe(cpu.originalAccuracy);
+    expect(dev.bestEpoch).toBe(cpu.bestEpoch);
+    dev.log.forEach((l, i) => {
+      expect(Math.abs(l.trainLoss - cpu.log[i].trainLoss), `epoch ${i} train loss`).toBeLessThan(1e-4);
+      expect(l.ratio, `epoch ${i} ratio`).toBeCloseTo(cpu.log[i].ratio, 3);
+    });
+    dev.masks.forEach((m, i) => expectClose(`mask ${m.param}`, m.mask.f32, cpu.masks[i].mask.f32, 1e-4, 1e-3));
+    dev.head.parameters().forEach((p, i) => expectClose(`head ${i}`, p.f32, cpu.head.parameters()[i].f32, 1e-4, 1e-3));
+  });
+}
