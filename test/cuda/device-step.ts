@@ -4,6 +4,8 @@
 // head must agree; plus .to/.cpu round trips, dispose, the caching allocator and device errors.
 // Tolerances: the device kernels sum in other orders than the CPU ones (tiled GEMM, im2col
 // chunks, tree reductions), so results agree to float32 rounding, not bit for bit.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { expect, it } from 'vitest';
 import { backward } from '../../src/autograd/backward.js';
 import { noGrad } from '../../src/autograd/node.js';
@@ -183,6 +185,25 @@ export function defineDeviceTests(): void {
     expect(kept.toArray()).toEqual(new Array(10).fill(3));
     kept.dispose();
     expect(deviceMemory().liveBuffers).toBe(base.liveBuffers);
+  });
+
+  it('a device tensor dropped without dispose() is freed by the finalizer after garbage collection', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const settle = async (): Promise<void> => {
+      for (let i = 0; i < 5; i++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    await settle(); // garbage tensors of earlier tests go first
+    const base = deviceMemory().liveBuffers;
+    (() => {
+      for (let i = 0; i < 4; i++) Tensor.ones([100]).to('cuda');
+    })();
+    expect(deviceMemory().liveBuffers, JSON.stringify(deviceMemory())).toBe(base + 4);
+    await settle();
+    expect(deviceMemory().liveBuffers).toBe(base);
   });
 
   it('mixing devices in one op is an error naming the op and both devices', () => {
