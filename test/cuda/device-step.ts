@@ -4,6 +4,9 @@
 // head must agree; plus .to/.cpu round trips, dispose, the caching allocator and device errors.
 // Tolerances: the device kernels sum in other orders than the CPU ones (tiled GEMM, im2col
 // chunks, tree reductions), so results agree to float32 rounding, not bit for bit.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { expect, it } from 'vitest';
@@ -235,10 +238,11 @@ export function defineDeviceTests(): void {
     run('cuda').forEach((d, i) => expectClose(`output ${i}`, d, c[i], 1e-5, 1e-4));
   });
 
-  it('the SeaM search (reengineer) with device cuda follows the cpu run and ends with host-readable state', async () => {
+  it('the SeaM search (reengineer) on cuda, killed after 2 epochs and resumed, follows the cpu run', async () => {
     const transform: TransformSpec = { height: 8, width: 8, crop: 'center', padding: 0, flip: false, normalization: { mean: [0.5], std: [0.25] } };
     const splits = syntheticSplits({ train: 24, test: 8, numClasses: 4, height: 8, width: 8, seed: 11 });
-    const search = async (device: Device) => {
+    const checkpoint = join(mkdtempSync(join(tmpdir(), 'seam-cuda-search-')), 'ckpt.safetensors');
+    const search = async (device: Device, epochs: number, resume = false) => {
       manualSeed(1);
       const model = new CifarResNet({ depth: 20, numClasses: 4, inChannels: 1 }).eval();
       const problem = binaryProblem(splits, 2);
@@ -246,17 +250,20 @@ export function defineDeviceTests(): void {
         problem,
         train: new DataLoader(problem.train, { batchSize: 16, transform, shuffle: true, seed: 2 }),
         test: new DataLoader(problem.test, { batchSize: 8, transform }),
-      }, { epochs: 2, lrMask: 0.05, device });
+      }, { epochs, lrMask: 0.05, device, checkpoint, resume });
       model.to('cpu');
       r.head.to('cpu');
-      return { r, live: deviceMemory().liveBytes };
+      return r;
     };
-    const cpu = (await search('cpu')).r;
+    const cpu = await search('cpu', 3);
+    rmSync(checkpoint, { force: true });
     const before = deviceMemory().liveBytes;
-    const { r: dev, live } = await search('cuda');
-    expect(live, 'nothing left on the device after moving model and head back').toBe(before);
+    await search('cuda', 2); // optimizer state goes to the checkpoint from the device
+    const dev = await search('cuda', 3, true); // and back to the device on resume
+    expect(deviceMemory().liveBytes, 'nothing left on the device after moving model and head back').toBe(before);
     expect(dev.originalAccuracy).toBe(cpu.originalAccuracy);
     expect(dev.bestEpoch).toBe(cpu.bestEpoch);
+    expect(dev.log.length).toBe(3);
     dev.log.forEach((l, i) => {
       expect(Math.abs(l.trainLoss - cpu.log[i].trainLoss), `epoch ${i} train loss`).toBeLessThan(1e-4);
       expect(l.ratio, `epoch ${i} ratio`).toBeCloseTo(cpu.log[i].ratio, 3);
