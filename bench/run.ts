@@ -1,16 +1,21 @@
 // `npm run bench`: times the BENCHMARKS.md workloads (median of >= 10 timed runs after 3 warm-ups)
 // and prints ONE JSON object on the last line of stdout; progress goes to stderr.
-// Options: --quick (fewer repetitions, no SeaM epoch), --only key1,key2 (a subset).
+// Options: --quick (fewer repetitions, no SeaM epoch), --only key1,key2 (a subset), --device cuda
+// (adds the *_cuda keys when CUDA is usable; says why and skips them otherwise).
+import { cudaStatus } from '../src/backend/cuda-native.js';
 import { nativeInfo } from '../src/native.js';
 import { benchFmnist } from './data.js';
 import { loadVgg16Workload, ortInferWorkload, seamEpochFmnistSeconds } from './extra.js';
 import { plannedInferWorkload } from './infer.js';
-import { gemmWorkload, inferWorkload, seamStepWorkload, type Workload } from './workloads.js';
+import { gemmCudaWorkload, gemmWorkload, inferWorkload, seamStepWorkload, type Workload } from './workloads.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only'));
 const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : null;
+const deviceArg = args.find((a) => a.startsWith('--device'));
+const device = deviceArg ? (deviceArg.includes('=') ? deviceArg.split('=')[1] : args[args.indexOf(deviceArg) + 1]) : 'cpu';
+if (device !== 'cpu' && device !== 'cuda') throw new Error(`bench: --device must be cpu or cuda, got ${device}`);
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -64,6 +69,22 @@ const jobs: [string, () => number | null | Promise<number | null>][] = [
     [`infer_${arch}_b16_keep10_ms`, () => planned(arch, 0.1)],
   ]),
 ];
+
+const cuda = device === 'cuda' ? cudaStatus() : null;
+if (cuda && !cuda.available) process.stderr.write(`bench: --device cuda: skipping the *_cuda keys: CUDA is not available: ${cuda.reason}\n`);
+if (cuda?.available) {
+  result.cuda_device = `${cuda.device} (cc ${cuda.cc}, ${cuda.image}${cuda.tf32 ? ', tf32' : ''})`;
+  jobs.push(
+    ['gemm_1024_gflops_cuda', async () => {
+      const g = gemmCudaWorkload(1024);
+      return round(g.flops / ((await medianMs(g.run, reps)) / 1000) / 1e9, 1);
+    }],
+    ...(['resnet20', 'vgg16'] as const).flatMap((arch): [string, () => Promise<number>][] => [
+      [`seam_step_${arch}_b64_ms_cuda`, async () => round(await medianMs(seamStepWorkload(arch, 64, 'cuda'), reps))],
+      [`infer_${arch}_b16_ms_cuda`, async () => round(await medianMs(inferWorkload(arch, 16, 'cuda'), reps * 2))],
+    ]),
+  );
+}
 
 /** Planned-engine timing; the CPU-time figure (CPU ms / threads) goes into `<key>_cpu` as a check. */
 async function planned(arch: string, keep: number | null): Promise<number> {

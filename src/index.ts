@@ -1,6 +1,9 @@
 // seam's public API: the engine (tensors, autograd, ops, nn, optim), model I/O and the zoo, data,
 // and the SeaM search.
-export { Tensor, numel, type Shape } from './tensor/tensor.js';
+export { Tensor, numel, type Shape, type Device, type DType } from './tensor/tensor.js';
+export { deviceScope, keepTensor } from './backend/storage.js';
+export { deviceMemory, emptyDeviceCache, type DeviceMemoryStats } from './backend/allocator.js';
+export { cudaStatus, type CudaStatus } from './backend/cuda-native.js';
 export { fromRaw, toRaw } from './tensor/raw.js';
 export { backward } from './autograd/backward.js';
 export { noGrad, isGradEnabled } from './autograd/node.js';

@@ -1,5 +1,10 @@
 // Reverse-mode differentiation: topological order from the root, seed gradient, then one
 // reverse sweep that accumulates (+=) gradients into every tensor that requires them.
+// Device tensors: sums run on the device, each leaf owns its gradient tensor (kept out of
+// deviceScope), and intermediate gradients made during the sweep are freed once consumed.
+import { addGrads } from '../backend/cuda-ops.js';
+import { deviceFull } from '../backend/device.js';
+import { keepTensor, trackCreated } from '../backend/storage.js';
 import { native } from '../native.js';
 import { uninit } from '../ops/util.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
@@ -26,6 +31,7 @@ function topologicalOrder(root: Tensor): Tensor[] {
 }
 
 function sumGrads(a: Tensor, b: Tensor): Tensor {
+  if (a.device !== 'cpu' || b.device !== 'cpu') return addGrads(a, b);
   const out = uninit(a.shape);
   native.add(a.f32, b.f32, out.f32);
   return out;
@@ -36,11 +42,31 @@ export function backward(root: Tensor, grad?: Tensor): void {
   if (!root.requiresGrad) throw new Error('backward: the tensor does not require gradients (nothing to differentiate)');
   if (!grad) {
     if (root.size !== 1) throw new Error(`backward: an explicit gradient is needed for a non-scalar output ${shapeStr(root.shape)}`);
-    grad = Tensor.ones(root.shape);
+    grad = root.device === 'cpu' ? Tensor.ones(root.shape) : deviceFull(root.shape, 1);
   } else if (grad.size !== root.size) {
     throw new Error(`backward: gradient of shape ${shapeStr(grad.shape)} for output of shape ${shapeStr(root.shape)}`);
+  } else if (grad.device !== root.device) {
+    throw new Error(`backward: gradient on ${grad.device} for an output on ${root.device}`);
   }
-  const grads = new Map<Tensor, Tensor>([[root, grad]]);
+  if (root.device === 'cpu') sweep(root, grad, null);
+  else trackCreated((created) => sweep(root, grad, created));
+}
+
+// `created`: device tensors made during this sweep (null on the CPU); only those are freed early.
+function sweep(root: Tensor, seed: Tensor, created: Set<Tensor> | null): void {
+  const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  const holders = new Map<Tensor, number>(); // device gradients: how many grads entries hold each
+  const hold = (g: Tensor): void => void (created && holders.set(g, (holders.get(g) ?? 0) + 1));
+  const drop = (g: Tensor): void => {
+    if (!created) return;
+    const n = (holders.get(g) ?? 1) - 1;
+    if (n > 0) holders.set(g, n);
+    else {
+      holders.delete(g);
+      if (created.has(g)) g.dispose();
+    }
+  };
+  hold(seed);
   const order = topologicalOrder(root);
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i];
@@ -48,8 +74,16 @@ export function backward(root: Tensor, grad?: Tensor): void {
     if (!g) continue;
     const node = t.node;
     if (!node) {
-      // A leaf: accumulate into .grad as PyTorch does.
-      t.grad = t.grad ? sumGrads(t.grad, g) : g;
+      // A leaf: accumulate into .grad as PyTorch does. On a device the leaf gets its own tensor.
+      if (created && g.device !== 'cpu') {
+        const prev = t.grad;
+        t.grad = keepTensor(prev ? sumGrads(prev, g) : new Tensor(g.liveStorage('backward'), g.shape));
+        prev?.dispose();
+        grads.delete(t);
+        drop(g);
+      } else {
+        t.grad = t.grad ? sumGrads(t.grad, g) : g;
+      }
       continue;
     }
     grads.delete(t); // intermediate gradients are freed as soon as they are consumed
@@ -60,8 +94,21 @@ export function backward(root: Tensor, grad?: Tensor): void {
       if (gi.size !== input.size) {
         throw new Error(`backward of ${node.op}: gradient ${shapeStr(gi.shape)} for input ${shapeStr(input.shape)}`);
       }
+      if (gi.device !== input.device) {
+        throw new Error(`backward of ${node.op}: gradient on ${gi.device} for an input on ${input.device}`);
+      }
       const prev = grads.get(input);
-      grads.set(input, prev ? sumGrads(prev, gi) : gi);
+      if (prev) {
+        grads.set(input, sumGrads(prev, gi));
+        hold(grads.get(input)!);
+        hold(gi);
+        drop(prev);
+        drop(gi);
+      } else {
+        grads.set(input, gi);
+        hold(gi);
+      }
     });
+    drop(g);
   }
 }

@@ -3,6 +3,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { cudaStatus } from '../backend/cuda-native.js';
 import {
   binaryProblem, cifar100SuperclassProblem, classListProblem, csvSuperclassProblem, dataSpecFromArgs, evalLoader, openData, trainLoader,
   type OpenedData, type TargetProblem,
@@ -19,7 +20,18 @@ import { intFlag, numFlag, UsageError } from './args.js';
 export const REENGINEER_USAGE = `seam reengineer --model FILE [--arch NAME] --data KIND:PATH
     (--target-class C | --target-classes a,b,c | --superclass N [--superclass-csv FILE])
     [--epochs 300] [--alpha A] [--lr-mask L] [--lr-head 0.1] [--batch-size 64] [--seed 0] [--early-stop -1]
-    [--mean M[,M,M]] [--std S[,S,S]] [--augment none|crop-flip] [--resume] [--json] [--quiet] --out DIR`;
+    [--mean M[,M,M]] [--std S[,S,S]] [--augment none|crop-flip] [--device cpu|cuda] [--resume] [--json] [--quiet] --out DIR`;
+
+/** --device: 'cpu' (default) or 'cuda', which must be usable here (else the driver's reason). */
+export function deviceFlag(v: string | undefined): 'cpu' | 'cuda' {
+  const d = v ?? 'cpu';
+  if (d !== 'cpu' && d !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got ${JSON.stringify(d)}`);
+  if (d === 'cuda') {
+    const s = cudaStatus();
+    if (!s.available) throw new Error(`--device cuda: CUDA is not available: ${s.reason}`);
+  }
+  return d;
+}
 
 export function buildProblem(data: OpenedData, v: Record<string, string | boolean | undefined>, seed: number): TargetProblem {
   const splits = { train: data.train, test: data.test };
@@ -45,16 +57,18 @@ export async function reengineerCommand(argv: string[]): Promise<number> {
       'target-class': { type: 'string' }, 'target-classes': { type: 'string' }, superclass: { type: 'string' }, 'superclass-csv': { type: 'string' },
       epochs: { type: 'string' }, alpha: { type: 'string' }, 'lr-mask': { type: 'string' }, 'lr-head': { type: 'string' },
       'batch-size': { type: 'string' }, seed: { type: 'string' }, 'early-stop': { type: 'string' },
-      mean: { type: 'string' }, std: { type: 'string' }, augment: { type: 'string' },
+      mean: { type: 'string' }, std: { type: 'string' }, augment: { type: 'string' }, device: { type: 'string' },
       out: { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
     },
     strict: true,
   });
   if (!v.model || !v.data || !v.out) throw new UsageError(`missing --model, --data or --out\n${REENGINEER_USAGE}`);
   const seed = intFlag(v.seed, 'seed', 0);
+  const device = deviceFlag(v.device);
   const loaded = loadModel(v.model, { arch: v.arch });
   const log = (s: string): void => void (v.quiet || process.stderr.write(`${s}\n`));
   log(`model: ${v.model} (${loaded.format}), architecture ${loaded.arch} (${loaded.reason})`);
+  if (device === 'cuda') log(`device: ${cudaStatus().device} (cc ${cudaStatus().cc})`);
   const data = await openData(dataSpecFromArgs({ data: v.data, mean: v.mean, std: v.std, augment: v.augment }));
   const problem = buildProblem(data, v, seed);
   log(`problem: ${problem.description}; ${problem.train.length} training and ${problem.test.length} test samples`);
@@ -87,6 +101,7 @@ export async function reengineerCommand(argv: string[]): Promise<number> {
       checkpoint: join(v.out, 'checkpoint.safetensors'),
       resume: Boolean(v.resume),
       signal: controller.signal,
+      device,
       onEvent: (e) => {
         progress.handle(e);
         if (e.type === 'epoch') appendFileSync(logFile, `${JSON.stringify(e.log)}\n`);
@@ -95,11 +110,13 @@ export async function reengineerCommand(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
   }
+  loaded.model.to('cpu'); // the masks are the model's parameters: this downloads them too
+  result.head.to('cpu');
   const sample = [data.channels, ...(data.evalTransform.height ? [data.evalTransform.height, data.evalTransform.width] : [])];
   const report: Report = {
     model: { file: v.model, arch: loaded.arch, format: loaded.format, parameters: [...loaded.stateDict.values()].reduce((a, t) => a + (t.dtype === 'f32' ? t.size : 0), 0) },
     problem: { description: problem.description, classes: problem.classes, trainSamples: problem.train.length, testSamples: problem.test.length },
-    options: { ...opts, data: v.data, arch: loaded.arch, defaults: defaults.source },
+    options: { ...opts, data: v.data, arch: loaded.arch, defaults: defaults.source, device },
     originalAccuracy: result.originalAccuracy, accuracy: result.accuracy, retention: result.retention,
     bestEpoch: result.bestEpoch, epochsRun: result.epochsRun, seconds: result.seconds, cancelled: result.cancelled,
     flops: (({ dense, effective }) => ({ dense, effective }))(countFlops(loaded.model, sample)),

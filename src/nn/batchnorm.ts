@@ -27,7 +27,11 @@ export class BatchNorm2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if (this.training) this.numBatchesTracked.data[0] += 1;
+    if (this.training) {
+      const n = this.numBatchesTracked;
+      if (n.device === 'cpu') n.data[0] += 1;
+      else n.copy_(Tensor.ints([n.item() + 1], []));
+    }
     return batchNorm2d(x, this.weight, this.bias, this.runningMean, this.runningVar, {
       training: this.training, momentum: this.momentum, eps: this.eps,
     });

@@ -1,6 +1,7 @@
 // Module: named parameters, buffers and children with PyTorch's naming and ordering, train/eval,
 // and stateDict()/loadStateDict() with PyTorch key names.
-import { Tensor, shapeStr } from '../tensor/tensor.js';
+import { keepTensor } from '../backend/storage.js';
+import { Tensor, shapeStr, type Device } from '../tensor/tensor.js';
 
 export type StateDictT = Map<string, Tensor>;
 
@@ -27,12 +28,14 @@ export abstract class Module {
     if (t) {
       t.setRequiresGrad(true);
       t.name = name;
+      keepTensor(t); // a device parameter belongs to the module, not to the deviceScope it was made in
     }
     this.params.set(name, t);
     return t;
   }
 
   protected registerBuffer(name: string, t: Tensor): Tensor {
+    keepTensor(t);
     this.buffers.set(name, t);
     return t;
   }
@@ -79,6 +82,21 @@ export abstract class Module {
     for (const [path, m] of this.namedModules(prefix)) {
       for (const [name, t] of m.buffers) yield [path ? `${path}.${name}` : name, t];
     }
+  }
+
+  /** Moves every parameter (with its gradient) and buffer to `device` in place, like torch's
+   *  Module.to: the tensor objects stay the same, so optimizers and references keep working. */
+  to(device: Device): this {
+    for (const [, t] of this.namedParameters()) t.moveTo_(device);
+    for (const [, t] of this.namedBuffers()) t.moveTo_(device);
+    return this;
+  }
+
+  /** The device of the first parameter or buffer ('cpu' for a module without any). */
+  device(): Device {
+    for (const [, t] of this.namedParameters()) return t.device;
+    for (const [, t] of this.namedBuffers()) return t.device;
+    return 'cpu';
   }
 
   train(mode = true): this {
@@ -128,7 +146,8 @@ export abstract class Module {
     for (const [k, t] of own) {
       const src = sd.get(k);
       if (!src || src.size !== t.size) continue;
-      if (t.dtype === src.dtype) t.data.set(src.data);
+      if (t.device !== 'cpu' || src.device !== 'cpu') t.copy_(src);
+      else if (t.dtype === src.dtype) t.data.set(src.data);
       else for (let i = 0; i < t.size; i++) t.data[i] = src.data[i];
     }
     return report;

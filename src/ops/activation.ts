@@ -1,9 +1,11 @@
 // Activations beyond ReLU that imported graphs use: sigmoid and clip (ReLU6 is clip(0, 6)).
+import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
 import { Tensor } from '../tensor/tensor.js';
 import { empty, expectFloat, fail } from './util.js';
 
 export function sigmoid(x: Tensor): Tensor {
+  if (x.device !== 'cpu') return cudaOps.viaHost('sigmoid', [x], ([h]) => sigmoid(h));
   expectFloat('sigmoid', 'input', x);
   const y = empty(x.shape);
   const xs = x.f32;
@@ -20,6 +22,7 @@ export function sigmoid(x: Tensor): Tensor {
 
 /** min(max(x, lo), hi); the gradient passes where lo <= x <= hi (as torch.clamp). */
 export function clip(x: Tensor, lo = -Infinity, hi = Infinity): Tensor {
+  if (x.device !== 'cpu') return cudaOps.viaHost('clip', [x], ([h]) => clip(h, lo, hi));
   expectFloat('clip', 'input', x);
   if (Number.isNaN(lo) || Number.isNaN(hi) || lo > hi) fail('clip', `invalid range [${lo}, ${hi}]`);
   const y = empty(x.shape);

@@ -1,7 +1,10 @@
 // 2-D convolution over NCHW float32 tensors (stride, padding, dilation, groups, optional bias).
+import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
 import { native } from '../native.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
+import { add, relu } from './elementwise.js';
+import { batchNorm2d } from './norm.js';
 import { expectRank, fail, pair, uninit, type Pair } from './util.js';
 
 export interface Conv2dOptions {
@@ -25,6 +28,7 @@ export interface BnEvalParams {
 }
 
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+  if (cudaOps.anyDevice(x, w, b)) return cudaOps.conv2d(x, w, b, opts);
   return conv2dImpl('conv2d', x, w, b, opts, null, null);
 }
 
@@ -34,6 +38,12 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
  *  separate ops. */
 export function conv2dBnReluEval(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions, bn: BnEvalParams,
   residual: Tensor | null = null): Tensor {
+  if (cudaOps.anyDevice(x, w, b) || cudaOps.anyDevice(residual)) {
+    // no fused CUDA kernel: the separate ops compute the same thing on the device
+    let y = batchNorm2d(conv2d(x, w, b, opts), bn.gamma, bn.beta, bn.runningMean, bn.runningVar, { training: false, eps: bn.eps });
+    if (residual) y = add(y, residual);
+    return relu(y);
+  }
   return conv2dImpl('conv2dBnReluEval', x, w, b, opts, bn, residual);
 }
 

@@ -1,4 +1,5 @@
 // Inverted dropout (torch.nn.functional.dropout): zero with probability p, scale the rest by 1/(1-p).
+import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -6,6 +7,7 @@ import type { Rng } from '../util/rng.js';
 import { empty, fail } from './util.js';
 
 export function dropout(x: Tensor, p: number, training: boolean, rng: Rng): Tensor {
+  if (x.device !== 'cpu') return cudaOps.dropout(x, p, training, rng);
   if (!(p >= 0 && p <= 1)) fail('dropout', `probability must be in [0, 1], got ${p}`);
   if (!training || p === 0) return x;
   const keep = new Float32Array(x.size);

@@ -1,10 +1,12 @@
 // Elementwise ops and views: add, mul, scale, relu, reshape, flatten.
+import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
 import { native } from '../native.js';
 import { Tensor, numel, shapeStr, type Shape } from '../tensor/tensor.js';
 import { expectFloat, expectSameShape, fail, uninit as empty } from './util.js';
 
 export function add(a: Tensor, b: Tensor): Tensor {
+  if (cudaOps.anyDevice(a, b)) return cudaOps.add(a, b);
   expectSameShape('add', a, b);
   const out = empty(a.shape);
   native.add(a.f32, b.f32, out.f32);
@@ -12,6 +14,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
 }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
+  if (cudaOps.anyDevice(a, b)) return cudaOps.mul(a, b);
   expectSameShape('mul', a, b);
   const out = empty(a.shape);
   native.mul(a.f32, b.f32, out.f32);
@@ -25,6 +28,7 @@ export function mul(a: Tensor, b: Tensor): Tensor {
 }
 
 export function scale(a: Tensor, s: number): Tensor {
+  if (a.device !== 'cpu') return cudaOps.scale(a, s);
   expectFloat('scale', 'input', a);
   const out = empty(a.shape);
   native.scale(a.f32, s, out.f32);
@@ -36,6 +40,7 @@ export function scale(a: Tensor, s: number): Tensor {
 }
 
 export function relu(x: Tensor): Tensor {
+  if (x.device !== 'cpu') return cudaOps.relu(x);
   expectFloat('relu', 'input', x);
   const y = empty(x.shape);
   native.relu(x.f32, y.f32);
@@ -48,6 +53,7 @@ export function relu(x: Tensor): Tensor {
 
 /** A view with a new shape (shares data); one dimension may be -1. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
+  if (x.device !== 'cpu') return cudaOps.reshape(x, shape);
   const dims = [...shape];
   const free = dims.indexOf(-1);
   if (free >= 0) {

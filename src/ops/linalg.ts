@@ -1,10 +1,12 @@
 // Matrix products: matmul of 2-D tensors and linear (x W^T + b over the last dimension).
+import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
 import { native } from '../native.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
 import { empty, expectRank, fail } from './util.js';
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (cudaOps.anyDevice(a, b)) return cudaOps.matmul(a, b);
   expectRank('matmul', 'a', a, 2);
   expectRank('matmul', 'b', b, 2);
   const [m, k] = a.shape;
@@ -23,6 +25,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 /** y = x W^T + b with W [out, in]; x [..., in]. */
 export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
+  if (cudaOps.anyDevice(x, w, b)) return cudaOps.linear(x, w, b);
   expectRank('linear', 'weight', w, 2);
   const [outF, inF] = w.shape;
   if (x.ndim < 1 || x.shape[x.ndim - 1] !== inF) {

@@ -1,10 +1,12 @@
 // Cross-entropy over logits [N, C] with int labels, mean over the batch (F.cross_entropy).
+import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
 import { native } from '../native.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
 import { expectRank, fail } from './util.js';
 
 export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
+  if (cudaOps.anyDevice(logits, labels)) return cudaOps.crossEntropy(logits, labels);
   const op = 'crossEntropy';
   expectRank(op, 'logits', logits, 2);
   const [rows, classes] = logits.shape;

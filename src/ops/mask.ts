@@ -1,6 +1,7 @@
 // SeaM's masks: a weight used as W * bin(M) with bin(M) = (M > 0), and the retained-weight ratio
 // mean(bin(all masks)). Both pass gradients to M with the straight-through estimator
 // dL/dM = hardtanh(dL/dbin(M)).
+import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -8,6 +9,7 @@ import { expectSameShape, fail, uninit as empty } from './util.js';
 
 /** W * (M > 0); gradient to M: clamp(dL/dWeff * W, -1, 1); to W (if it requires grad): dL/dWeff * bin(M). */
 export function maskedWeight(w: Tensor, m: Tensor): Tensor {
+  if (cudaOps.anyDevice(w, m)) return cudaOps.maskedWeight(w, m);
   expectSameShape('maskedWeight', w, m);
   const out = empty(w.shape);
   native.maskedWeight(w.f32, m.f32, out.f32);
@@ -22,6 +24,7 @@ export function maskedWeight(w: Tensor, m: Tensor): Tensor {
 
 /** Fraction of mask elements > 0 over all masks; each mask element receives hardtanh(g / N). */
 export function retainedRatio(masks: Tensor[]): Tensor {
+  if (masks.some((m) => m.device !== 'cpu')) return cudaOps.retainedRatio(masks);
   if (masks.length === 0) fail('retainedRatio', 'no masks given');
   let total = 0;
   let kept = 0;

@@ -1,5 +1,6 @@
 // BatchNorm2d with PyTorch semantics: batch statistics and running-stat update in training,
 // running statistics in eval.
+import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
 import { native } from '../native.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
@@ -12,6 +13,7 @@ export interface BatchNormOptions {
 }
 
 export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, opts: BatchNormOptions): Tensor {
+  if (cudaOps.anyDevice(x, gamma, beta) || cudaOps.anyDevice(runningMean, runningVar)) return cudaOps.batchNorm2d(x, gamma, beta, runningMean, runningVar, opts);
   const op = 'batchNorm2d';
   expectRank(op, 'input', x, 4);
   const [n, c, h, w] = x.shape;

@@ -1,5 +1,6 @@
 // Pooling over NCHW tensors: max (with padding, dilation, ceil mode), average, and adaptive
 // average to 1x1 (global average pooling).
+import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
 import { native } from '../native.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
@@ -40,6 +41,7 @@ function poolParams(op: string, x: Tensor, opts: PoolOptions, dilated: boolean):
 }
 
 export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
+  if (x.device !== 'cpu') return cudaOps.maxPool2d(x, opts);
   const { params, outShape } = poolParams('maxPool2d', x, opts, true);
   const y = empty(outShape);
   const argmax = new Int32Array(y.size);
@@ -52,6 +54,7 @@ export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
 }
 
 export function avgPool2d(x: Tensor, opts: PoolOptions): Tensor {
+  if (x.device !== 'cpu') return cudaOps.avgPool2d(x, opts);
   const { params, outShape } = poolParams('avgPool2d', x, opts, false);
   const y = empty(outShape);
   native.avgPool2dForward(x.f32, y.f32, params);
@@ -64,6 +67,7 @@ export function avgPool2d(x: Tensor, opts: PoolOptions): Tensor {
 
 /** AdaptiveAvgPool2d; output size 1 (global average pooling) is what classifiers use. */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair = 1): Tensor {
+  if (x.device !== 'cpu') return cudaOps.adaptiveAvgPool2d(x, outputSize);
   expectRank('adaptiveAvgPool2d', 'input', x, 4);
   const [oh, ow] = pair('adaptiveAvgPool2d', 'outputSize', outputSize, 1);
   const [n, c, h, w] = x.shape;

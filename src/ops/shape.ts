@@ -1,5 +1,6 @@
 // Shape ops with gradients: numpy-style broadcasting (broadcastTo, broadcastShapes) and concat.
 // Integer tensors pass through unchanged in dtype (they never record gradients).
+import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
 import { Tensor, numel, shapeStr, type Shape } from '../tensor/tensor.js';
 import { fail } from './util.js';
@@ -44,6 +45,7 @@ function broadcastIndex(inp: Shape, out: Shape): Int32Array {
 }
 
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  if (x.device !== 'cpu') return cudaOps.viaHost('broadcastTo', [x], ([h]) => broadcastTo(h, shape));
   const target = broadcastShapes(x.shape, shape, 'broadcastTo');
   if (target.length !== shape.length || target.some((d, i) => d !== shape[i])) {
     fail('broadcastTo', `cannot broadcast ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
@@ -64,6 +66,7 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
 
 /** Joins tensors of one dtype along `axis` (negative counts from the end). */
 export function concat(xs: Tensor[], axis: number): Tensor {
+  if (xs.some((t) => t.device !== 'cpu')) return cudaOps.viaHost('concat', xs, (hs) => concat(hs, axis));
   if (xs.length === 0) fail('concat', 'no inputs');
   const rank = xs[0].ndim;
   const ax = axis < 0 ? axis + rank : axis;

@@ -1,4 +1,5 @@
 // Adam with torch.optim.Adam semantics (L2 weight decay added to the gradient, bias correction).
+import { adamStep } from '../backend/cuda-optim.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Optimizer, buffer, type GroupSpec, type ParamState } from './optimizer.js';
@@ -26,5 +27,9 @@ export class Adam extends Optimizer<AdamHyper> {
     const m = buffer(s, 'exp_avg', p.size);
     const v = buffer(s, 'exp_avg_sq', p.size);
     native.adamStep(p.f32, g, m, v, s.step, h.lr, h.betas[0], h.betas[1], h.eps, h.weightDecay);
+  }
+
+  protected override updateDevice(p: Tensor, g: Tensor, s: ParamState, h: AdamHyper): void {
+    adamStep(p, g, s, h.lr, h.betas[0], h.betas[1], h.eps, h.weightDecay);
   }
 }

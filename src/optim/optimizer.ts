@@ -1,5 +1,6 @@
 // Optimizer base: parameter groups with per-group hyper-parameters (as torch.optim), per-parameter
 // state, zeroGrad, and a state snapshot so a run can be checkpointed and resumed exactly.
+import { disposeState, hostBuffers, stateToHost } from '../backend/cuda-optim.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export interface ParamGroup<H> {
@@ -13,6 +14,8 @@ export type GroupSpec<H> = { params: Tensor[] } & Partial<H>;
 export interface ParamState {
   step: number;
   buffers: Record<string, Float32Array>;
+  /** the same buffers on the parameter's device, for device parameters (see backend/cuda-optim.ts) */
+  device?: Record<string, Tensor>;
 }
 
 export abstract class Optimizer<H extends object> {
@@ -41,6 +44,11 @@ export abstract class Optimizer<H extends object> {
   protected abstract validate(h: H): void;
   protected abstract update(p: Tensor, g: Float32Array, s: ParamState, h: H): void;
 
+  /** The update for a device parameter (fused CUDA kernels); g is on p's device. */
+  protected updateDevice(p: Tensor, _g: Tensor, _s: ParamState, _h: H): void {
+    throw new Error(`${this.constructor.name}: parameters on ${p.device} are not supported`);
+  }
+
   /** Applies one update to every parameter that has a gradient. */
   step(): void {
     for (const group of this.groups) {
@@ -52,13 +60,31 @@ export abstract class Optimizer<H extends object> {
           this.state.set(p, s);
         }
         s.step += 1;
+        if (p.device !== 'cpu') {
+          this.updateDevice(p, p.grad, s, group.hyper);
+          continue;
+        }
+        if (s.device) stateToHost(s);
+        if (p.grad.device !== 'cpu') throw new Error(`${this.constructor.name}.step: parameter ${p.name ?? ''} on cpu, its gradient on ${p.grad.device}`);
         this.update(p, p.grad.f32, s, group.hyper);
       }
     }
   }
 
+  /** Drops the gradients (device gradients are freed: copy them first if you need them after). */
   zeroGrad(): void {
-    for (const g of this.groups) for (const p of g.params) p.grad = null;
+    for (const g of this.groups) {
+      for (const p of g.params) {
+        p.grad?.dispose();
+        p.grad = null;
+      }
+    }
+  }
+
+  /** Forgets all per-parameter state and frees device state buffers (call when done with the optimizer). */
+  dispose(): void {
+    for (const s of this.state.values()) disposeState(s);
+    this.state.clear();
   }
 
   /** The state in parameter order (group by group), for checkpoints. */
@@ -67,7 +93,7 @@ export abstract class Optimizer<H extends object> {
     for (const g of this.groups) {
       for (const p of g.params) {
         const s = this.state.get(p);
-        out.push(s ? { step: s.step, buffers: Object.fromEntries(Object.entries(s.buffers).map(([k, v]) => [k, v.slice()])) } : { step: 0, buffers: {} });
+        out.push(s ? { step: s.step, buffers: hostBuffers(s) } : { step: 0, buffers: {} });
       }
     }
     return out;
@@ -83,6 +109,7 @@ export abstract class Optimizer<H extends object> {
       for (const [k, v] of Object.entries(s.buffers)) {
         if (v.length !== p.size) throw new Error(`${this.constructor.name}: state buffer ${k} of parameter ${i} has ${v.length} elements, expected ${p.size}`);
       }
+      disposeState(this.state.get(p));
       if (s.step === 0) this.state.delete(p);
       else this.state.set(p, { step: s.step, buffers: Object.fromEntries(Object.entries(s.buffers).map(([k, v]) => [k, v.slice()])) });
     });

@@ -1,5 +1,6 @@
 // SGD with torch.optim.SGD semantics (momentum buffer initialised with the first gradient,
 // dampening, Nesterov, L2 weight decay).
+import { sgdStep } from '../backend/cuda-optim.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Optimizer, buffer, type GroupSpec, type ParamState } from './optimizer.js';
@@ -27,5 +28,9 @@ export class SGD extends Optimizer<SgdHyper> {
   protected update(p: Tensor, g: Float32Array, s: ParamState, h: SgdHyper): void {
     const buf = h.momentum !== 0 ? buffer(s, 'momentum_buffer', p.size) : null;
     native.sgdStep(p.f32, g, buf, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov, s.step === 1);
+  }
+
+  protected override updateDevice(p: Tensor, g: Tensor, s: ParamState, h: SgdHyper): void {
+    sgdStep(p, g, s, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov);
   }
 }

@@ -11,7 +11,11 @@ export class EpochStats {
 
   /** Adds one batch: its logits, the labels and the batch's mean loss. */
   add(logits: Tensor, labels: Int32Array, loss: number): void {
-    const pred = argmax(logits).i32;
+    this.addPredictions(argmax(logits).cpu().i32, labels, loss);
+  }
+
+  /** Adds one batch from its predicted classes. */
+  addPredictions(pred: Int32Array, labels: Int32Array, loss: number): void {
     for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) this.correct++;
     this.seen += pred.length;
     this.lossSum += loss * pred.length;

@@ -27,7 +27,7 @@ export function attachMasks(model: Module): MaskEntry[] {
     for (const [name, w] of [['weight', m.weight], ['bias', m.bias]] as const) {
       if (!w) continue;
       const key = `${name}_mask`;
-      const mask = m.getParameter(key) ?? m.addParameter(key, Tensor.ones(w.shape));
+      const mask = m.getParameter(key) ?? m.addParameter(key, Tensor.ones(w.shape).moveTo_(w.device));
       mask.setRequiresGrad(true);
       entries.push({ param: path ? `${path}.${name}` : name, module: m, weight: w, mask });
     }

@@ -4,12 +4,13 @@
 import { EpochStats } from './epoch-stats.js';
 import { existsSync } from 'node:fs';
 import { backward } from '../autograd/backward.js';
+import { deviceScope } from '../backend/storage.js';
 import { noGrad } from '../autograd/node.js';
 import type { DataLoader, TargetProblem } from '../data/index.js';
 import { Dropout, Linear, Module, ReLU, Sequential, manualSeed } from '../nn/index.js';
 import * as ops from '../ops/index.js';
 import { Adam } from '../optim/index.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, type Device } from '../tensor/tensor.js';
 import { Rng } from '../util/rng.js';
 import { loadCheckpoint, saveCheckpoint, type SearchCheckpoint, type Snapshot } from './checkpoint.js';
 import { batchTensor, originalAccuracy, problemAccuracy } from './evaluate.js';
@@ -32,6 +33,9 @@ export interface SearchOptions {
   resume?: boolean;
   signal?: AbortSignal;
   onEvent?: (e: SearchEvent) => void;
+  /** where the search runs: the model is moved there (in place), the head is made there, batches
+   *  are uploaded; masks and head stay there in the result (Module.to('cpu') brings them back) */
+  device?: Device;
 }
 
 export type SearchEvent =
@@ -65,15 +69,23 @@ export interface SearchResult {
 
 export class SearchError extends Error {}
 
-export const SEARCH_DEFAULTS = { epochs: 300, batchSize: 64, alpha: 1, lrMask: 0.05, lrHead: 0.1, seed: 0, earlyStop: -1 };
+export const SEARCH_DEFAULTS = { epochs: 300, batchSize: 64, alpha: 1, lrMask: 0.05, lrHead: 0.1, seed: 0, earlyStop: -1, device: 'cpu' as Device };
+
+/** A host copy of a tensor's values (downloaded from a device tensor). */
+const values = (t: Tensor): Float32Array => (t.device === 'cpu' ? t.f32.slice() : t.cpu().f32);
+
+function setValues(t: Tensor, v: Float32Array): void {
+  if (t.device === 'cpu') t.f32.set(v);
+  else t.copy_(new Tensor(v, t.shape));
+}
 
 function snapshot(masks: MaskEntry[], head: Module): Snapshot {
-  return { masks: masks.map((m) => m.mask.f32.slice()), head: head.parameters().map((p) => p.f32.slice()) };
+  return { masks: masks.map((m) => values(m.mask)), head: head.parameters().map(values) };
 }
 
 function restore(s: Snapshot, masks: MaskEntry[], head: Module): void {
-  masks.forEach((m, i) => m.mask.f32.set(s.masks[i]));
-  head.parameters().forEach((p, i) => p.f32.set(s.head[i]));
+  masks.forEach((m, i) => setValues(m.mask, s.masks[i]));
+  head.parameters().forEach((p, i) => setValues(p, s.head[i]));
 }
 
 function allFinite(arrays: Float32Array[]): boolean {
@@ -84,26 +96,26 @@ function allFinite(arrays: Float32Array[]): boolean {
 export function layerRetention(masks: MaskEntry[]): LayerRetention[] {
   return masks.map((m) => {
     let kept = 0;
-    for (const v of m.mask.f32) if (v > 0) kept++;
+    for (const v of m.mask.device === 'cpu' ? m.mask.f32 : values(m.mask)) if (v > 0) kept++;
     return { param: m.param, shape: [...m.mask.shape], kept, total: m.mask.size, retention: kept / m.mask.size };
   });
 }
 
 function ratioValue(masks: MaskEntry[]): number {
-  return noGrad(() => maskRatio(masks)).item();
+  return deviceScope(() => noGrad(() => maskRatio(masks)).item());
 }
 
 /** Output width of the model (its classifier's size), probed with one test sample. */
-async function outputWidth(model: Module, test: DataLoader): Promise<number> {
+async function outputWidth(model: Module, test: DataLoader, device: Device): Promise<number> {
   const known = (model as { numClasses?: number }).numClasses;
   if (known) return known;
   for await (const b of test.epoch(0)) {
     const one = new Tensor(b.x.subarray(0, b.x.length / b.shape[0]), [1, ...b.shape.slice(1)]);
     const flags = model.trainingFlags();
     model.eval();
-    const y = noGrad(() => model.forward(one));
+    const size = deviceScope(() => noGrad(() => model.forward(one.to(device))).size);
     model.restoreTrainingFlags(flags);
-    return y.size;
+    return size;
   }
   throw new SearchError('the test split is empty');
 }
@@ -111,11 +123,12 @@ async function outputWidth(model: Module, test: DataLoader): Promise<number> {
 export async function reengineer(model: Module, data: SearchData, options: SearchOptions = {}): Promise<SearchResult> {
   const o = { ...SEARCH_DEFAULTS, ...options };
   const t0 = Date.now();
-  const { problem } = data;
-  const acc0 = await originalAccuracy(model, problem, data.test.epoch(0));
+  const { problem, device } = { ...data, device: o.device };
+  model.to(device);
+  const acc0 = await originalAccuracy(model, problem, data.test.epoch(0), device);
   const masks = attachMasks(model);
   manualSeed(o.seed);
-  const head = new Sequential(new ReLU(), new Linear(await outputWidth(model, data.test), problem.numClasses));
+  const head = new Sequential(new ReLU(), new Linear(await outputWidth(model, data.test, device), problem.numClasses)).to(device);
   const optHead = new Adam(head.parameters(), { lr: o.lrHead });
   const optBoth = new Adam([{ params: masks.map((m) => m.mask), lr: o.lrMask }, { params: head.parameters(), lr: o.lrHead }]);
   const optionsKey = JSON.stringify({ batchSize: o.batchSize, alpha: o.alpha, lrMask: o.lrMask, lrHead: o.lrHead, seed: o.seed,
@@ -149,30 +162,34 @@ export async function reengineer(model: Module, data: SearchData, options: Searc
     dropouts.forEach((d, i) => (d.rng = new Rng((o.seed * 1_000_003 + epoch * 7919 + i) >>> 0)));
     const stats = new EpochStats();
     for await (const b of data.train.epoch(epoch)) {
-      const x = batchTensor(b);
-      const y = Tensor.ints(b.y);
-      let logits: Tensor;
-      let loss: number;
-      if (phase === 'head') {
-        // Only the head is updated: the model runs without a tape (the masks get no update anyway).
-        const feats = noGrad(() => model.forward(x));
-        optHead.zeroGrad();
-        logits = head.forward(feats);
-        const ce = ops.crossEntropy(logits, y);
-        loss = ce.item() + o.alpha * ratioValue(masks);
-        if (!Number.isFinite(loss)) throw new SearchError(`loss is ${loss} at epoch ${epoch}, batch ${stats.batches}; stopping (the last checkpoint is intact)`);
-        backward(ce);
-        optHead.step();
-      } else {
-        optBoth.zeroGrad();
-        logits = head.forward(model.forward(x));
-        const total = ops.add(ops.crossEntropy(logits, y), ops.scale(maskRatio(masks), o.alpha));
-        loss = total.item();
-        if (!Number.isFinite(loss)) throw new SearchError(`loss is ${loss} at epoch ${epoch}, batch ${stats.batches}; stopping (the last checkpoint is intact)`);
-        backward(total);
-        optBoth.step();
-      }
-      stats.add(logits, b.y, loss);
+      // one step in a device scope: every device tensor it makes is freed at its end
+      const { loss, pred } = deviceScope(() => {
+        const x = batchTensor(b).to(device);
+        const y = Tensor.ints(b.y).to(device);
+        let logits: Tensor;
+        let loss: number;
+        if (phase === 'head') {
+          // Only the head is updated: the model runs without a tape (the masks get no update anyway).
+          const feats = noGrad(() => model.forward(x));
+          optHead.zeroGrad();
+          logits = head.forward(feats);
+          const ce = ops.crossEntropy(logits, y);
+          loss = ce.item() + o.alpha * ratioValue(masks);
+          if (!Number.isFinite(loss)) throw new SearchError(`loss is ${loss} at epoch ${epoch}, batch ${stats.batches}; stopping (the last checkpoint is intact)`);
+          backward(ce);
+          optHead.step();
+        } else {
+          optBoth.zeroGrad();
+          logits = head.forward(model.forward(x));
+          const total = ops.add(ops.crossEntropy(logits, y), ops.scale(maskRatio(masks), o.alpha));
+          loss = total.item();
+          if (!Number.isFinite(loss)) throw new SearchError(`loss is ${loss} at epoch ${epoch}, batch ${stats.batches}; stopping (the last checkpoint is intact)`);
+          backward(total);
+          optBoth.step();
+        }
+        return { loss, pred: ops.argmax(logits).cpu().i32 };
+      });
+      stats.addPredictions(pred, b.y, loss);
       o.onEvent?.({ type: 'batch', epoch, batch: stats.batches, batches, loss, accuracy: stats.accuracy, ratio: ratioValue(masks) });
       if (o.signal?.aborted) {
         cancelled = true;
@@ -184,7 +201,7 @@ export async function reengineer(model: Module, data: SearchData, options: Searc
     if (!allFinite([...current.masks, ...current.head])) {
       throw new SearchError(`masks or head hold NaN/Inf after epoch ${epoch}; stopping (the last checkpoint is intact)`);
     }
-    const accuracy = await problemAccuracy(model, head, data.test.epoch(0));
+    const accuracy = await problemAccuracy(model, head, data.test.epoch(0), device);
     const ratio = ratioValue(masks);
     const sel = observeEpoch(state.selection, epoch, accuracy, ratio);
     if (sel.selected) state.best = current;
@@ -201,6 +218,8 @@ export async function reengineer(model: Module, data: SearchData, options: Searc
     o.onEvent?.({ type: 'epoch', log, bestEpoch: chosenEpoch(state.selection) });
   }
 
+  optHead.dispose(); // frees the optimizers' device state now rather than at garbage collection
+  optBoth.dispose();
   const chosen = state.best ?? state.fallback;
   if (chosen) restore(chosen, masks, head);
   const bestEpoch = chosenEpoch(state.selection) ?? -1;

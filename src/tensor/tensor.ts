@@ -1,10 +1,15 @@
 // Tensor: a contiguous row-major float32 (or int32, for labels) array with a shape, and the
 // autograd fields (requiresGrad, grad, the node that produced it). CPU data lives in a typed
-// array owned by JS; the native addon reads and writes it in place.
+// array owned by JS; the native addon reads and writes it in place. A CUDA tensor holds a
+// reference-counted device buffer (`storage`) instead: its `data` throws, `.cpu()` copies it back
+// (device logic lives in src/backend/device.ts and storage.ts).
 import type { GradNode } from '../autograd/node.js';
+import { copyInto, deviceClone, hostData, moveTo, transfer } from '../backend/device.js';
+import { DeviceStorage, abandon, adopt, hostDataAccessor } from '../backend/storage.js';
 import { Rng } from '../util/rng.js';
 
 export type DType = 'f32' | 'i32';
+export type Device = 'cpu' | 'cuda';
 export type Shape = readonly number[];
 
 export function numel(shape: Shape): number {
@@ -26,8 +31,13 @@ function checkShape(shape: Shape, where: string): void {
 export class Tensor {
   readonly shape: Shape;
   readonly dtype: DType;
-  /** float32 data for 'f32', int32 for 'i32'. */
+  /** float32 data for 'f32', int32 for 'i32' (CPU tensors only: throws on a device tensor). */
   readonly data: Float32Array | Int32Array;
+  readonly size: number;
+  /** Where the values live. */
+  readonly device: Device;
+  /** The device buffer of a device tensor (null on the CPU and once disposed). */
+  storage: DeviceStorage | null = null;
   requiresGrad = false;
   grad: Tensor | null = null;
   /** The op that produced this tensor (null for leaves and for tensors made without grad). */
@@ -35,19 +45,27 @@ export class Tensor {
   /** Optional name (parameters get theirs from their module path). */
   name?: string;
 
-  constructor(data: Float32Array | Int32Array, shape: Shape, requiresGrad = false) {
+  /** From a typed array (CPU, zero-copy) or a device storage (one more reference to it). */
+  constructor(data: Float32Array | Int32Array | DeviceStorage, shape: Shape, requiresGrad = false) {
     checkShape(shape, 'Tensor');
     if (data.length !== numel(shape)) {
       throw new Error(`Tensor: data has ${data.length} elements but shape ${shapeStr(shape)} needs ${numel(shape)}`);
     }
-    this.data = data;
     this.shape = Object.freeze([...shape]);
-    this.dtype = data instanceof Int32Array ? 'i32' : 'f32';
+    this.size = data.length;
+    if (data instanceof DeviceStorage) {
+      this.device = data.device;
+      this.dtype = data.dtype;
+      this.data = undefined as never;
+      Object.defineProperty(this, 'data', { get: hostDataAccessor, configurable: true, enumerable: false });
+      this.storage = data;
+      adopt(this, data);
+    } else {
+      this.device = 'cpu';
+      this.data = data;
+      this.dtype = data instanceof Int32Array ? 'i32' : 'f32';
+    }
     if (requiresGrad) this.setRequiresGrad(true);
-  }
-
-  get size(): number {
-    return this.data.length;
   }
 
   get ndim(): number {
@@ -72,39 +90,77 @@ export class Tensor {
     return this;
   }
 
+  /** The single value (downloaded from a device tensor). */
   item(): number {
     if (this.size !== 1) throw new Error(`item(): tensor of shape ${shapeStr(this.shape)} has ${this.size} elements`);
-    return this.data[0];
+    return this.device === 'cpu' ? this.data[0] : hostData(this, 'item')[0];
   }
 
   toArray(): number[] {
-    return Array.from(this.data);
+    return Array.from(this.device === 'cpu' ? this.data : hostData(this, 'toArray'));
   }
 
-  /** A tensor sharing this one's data, cut from the graph. */
+  /** A tensor sharing this one's data (or device buffer), cut from the graph. */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape);
+    return new Tensor(this.device === 'cpu' ? this.data : this.liveStorage('detach'), this.shape);
   }
 
-  /** A copy of the data, cut from the graph. */
+  /** A copy of the data on the same device, cut from the graph. */
   clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape);
+    return this.device === 'cpu' ? new Tensor(this.data.slice(), this.shape) : deviceClone(this);
   }
 
-  /** Copies values from another tensor of the same shape into this one (in place, no grad). */
+  /** Copies values from another tensor of the same shape into this one (in place, no grad; across devices too). */
   copy_(src: Tensor): this {
     if (src.size !== this.size) {
       throw new Error(`copy_: shape ${shapeStr(src.shape)} does not fit ${shapeStr(this.shape)}`);
     }
-    this.data.set(src.data);
+    if (this.device === 'cpu' && src.device === 'cpu') this.data.set(src.data);
+    else copyInto(this, src);
     return this;
   }
 
-  /** CPU tensors are garbage collected; kept for symmetry with device tensors. */
-  dispose(): void {}
+  /** This tensor on `device`: itself when it is already there, else a copy (differentiable, like torch's .to). */
+  to(device: Device): Tensor {
+    return device === this.device ? this : transfer(this, device);
+  }
+
+  /** A host copy of a device tensor (this tensor itself when already on the CPU). */
+  cpu(): Tensor {
+    return this.to('cpu');
+  }
+
+  /** Moves this tensor's values to `device` in place (Module.to does this for parameters and buffers). */
+  moveTo_(device: Device): this {
+    if (device !== this.device) moveTo(this, device);
+    return this;
+  }
+
+  /** Frees a device tensor's buffer (back to the caching allocator once no view uses it); a
+   *  no-op for CPU tensors, which the garbage collector reclaims. Safe to call twice. */
+  dispose(): void {
+    const s = this.storage;
+    if (!s) return;
+    this.storage = null;
+    abandon(this, s);
+  }
+
+  /** Whether dispose() was called on this device tensor. */
+  get disposed(): boolean {
+    return this.device !== 'cpu' && this.storage === null;
+  }
+
+  /** The device storage, or an error naming `op` when the tensor was disposed. */
+  liveStorage(op: string): DeviceStorage {
+    if (!this.storage) {
+      throw new Error(`${op}: ${this.device === 'cpu' ? 'tensor is on the cpu' : `${this.toString()} was disposed`}`);
+    }
+    return this.storage;
+  }
 
   toString(): string {
-    return `Tensor(${this.dtype} ${shapeStr(this.shape)}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    const dev = this.device === 'cpu' ? '' : `, ${this.device}`;
+    return `Tensor(${this.dtype} ${shapeStr(this.shape)}${dev}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
 
   // ---- creation ----

@@ -1,0 +1,163 @@
+// Convolution, batch norm, pooling and dropout on CUDA tensors: the same argument checks,
+// geometry and gradients as src/ops/conv.ts, norm.ts, pool.ts and dropout.ts.
+import { record } from '../autograd/node.js';
+import type { Conv2dOptions } from '../ops/conv.js';
+import type { BatchNormOptions } from '../ops/norm.js';
+import type { PoolOptions } from '../ops/pool.js';
+import { expectRank, fail, pair } from '../ops/util.js';
+import { Tensor, shapeStr } from '../tensor/tensor.js';
+import type { Rng } from '../util/rng.js';
+import { cudaNative as cu } from './cuda-native.js';
+import { deviceEmpty as empty, deviceFrom, expectCuda, handle as h } from './device.js';
+
+const convOut = (size: number, k: number, s: number, p: number, d: number): number => Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
+
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+  const op = 'conv2d';
+  expectCuda(op, { input: x, weight: w, bias: b });
+  expectRank(op, 'input', x, 4);
+  expectRank(op, 'weight', w, 4);
+  const [sh, sw] = pair(op, 'stride', opts.stride ?? 1, 1);
+  const [ph, pw] = pair(op, 'padding', opts.padding ?? 0, 0);
+  const [dh, dw] = pair(op, 'dilation', opts.dilation ?? 1, 1);
+  const groups = opts.groups ?? 1;
+  const [n, c, hh, wd] = x.shape;
+  const [o, cg, kh, kw] = w.shape;
+  if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0 || o % groups !== 0) {
+    fail(op, `groups=${groups} must divide input channels ${c} and output channels ${o}`);
+  }
+  if (cg !== c / groups) {
+    fail(op, `weight ${shapeStr(w.shape)} expects ${cg * groups} input channels, input is ${shapeStr(x.shape)} (groups=${groups})`);
+  }
+  if (b && (b.ndim !== 1 || b.shape[0] !== o)) fail(op, `bias ${shapeStr(b.shape)} does not match ${o} output channels`);
+  const oh = convOut(hh, kh, sh, ph, dh);
+  const ow = convOut(wd, kw, sw, pw, dw);
+  if (oh <= 0 || ow <= 0) fail(op, `output would be empty: input ${shapeStr(x.shape)}, kernel ${kh}x${kw}, padding ${ph},${pw}`);
+  const params = Int32Array.from([n, c, hh, wd, o, kh, kw, sh, sw, ph, pw, dh, dw, groups]);
+  const y = empty([n, o, oh, ow]);
+  cu.cudaConv2dForward(h(x, op), h(w, op), b ? h(b, op) : null, h(y, op), params);
+  const inputs = b ? [x, w, b] : [x, w];
+  return record(op, y, inputs, (g, needs) => {
+    const gx = needs[0] ? empty(x.shape) : null;
+    const gw = needs[1] || (b && needs[2]) ? empty(w.shape) : null;
+    const gb = b && needs[2] ? empty(b.shape) : null;
+    if (gx) cu.cudaConv2dBackwardData(h(g, op), h(w, op), h(gx, op), params);
+    if (gw) cu.cudaConv2dBackwardWeight(h(x, op), h(g, op), h(gw, op), gb ? h(gb, op) : null, params);
+    if (gw && !needs[1]) gw.dispose();
+    return [gx, needs[1] ? gw : null, gb];
+  });
+}
+
+export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, opts: BatchNormOptions): Tensor {
+  const op = 'batchNorm2d';
+  expectCuda(op, { input: x, weight: gamma, bias: beta, running_mean: runningMean, running_var: runningVar });
+  expectRank(op, 'input', x, 4);
+  const [n, c, hh, w] = x.shape;
+  for (const [name, t] of [['weight', gamma], ['bias', beta], ['running_mean', runningMean], ['running_var', runningVar]] as const) {
+    if (t.size !== c) fail(op, `${name} has shape ${shapeStr(t.shape)}, expected [${c}] for input ${shapeStr(x.shape)}`);
+  }
+  if (opts.training && n * hh * w <= 1) fail(op, `training needs more than one value per channel, input ${shapeStr(x.shape)}`);
+  const y = empty(x.shape);
+  const saveMean = empty([c]);
+  const saveInvstd = empty([c]);
+  cu.cudaBatchNorm2dForward(h(x, op), h(gamma, op), h(beta, op), h(runningMean, op), h(runningVar, op), h(y, op),
+    h(saveMean, op), h(saveInvstd, op), n, c, hh * w, opts.training, opts.momentum ?? 0.1, opts.eps ?? 1e-5);
+  return record(op, y, [x, gamma, beta], (g, needs) => {
+    const gx = empty(x.shape);
+    const gg = needs[1] ? empty(gamma.shape) : null;
+    const gb = needs[2] ? empty(beta.shape) : null;
+    cu.cudaBatchNorm2dBackward(h(x, op), h(g, op), h(gamma, op), h(saveMean, op), h(saveInvstd, op), h(gx, op),
+      gg ? h(gg, op) : null, gb ? h(gb, op) : null, n, c, hh * w, opts.training);
+    if (!needs[0]) gx.dispose();
+    return [needs[0] ? gx : null, gg, gb];
+  });
+}
+
+function poolOut(size: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
+  const span = size + 2 * p - d * (k - 1) - 1;
+  let out = Math.floor((ceil ? span + s - 1 : span) / s) + 1;
+  if (ceil && (out - 1) * s >= size + p) out--;
+  return out;
+}
+
+function poolParams(op: string, x: Tensor, opts: PoolOptions, dilated: boolean): { params: Int32Array; outShape: number[] } {
+  expectCuda(op, { input: x });
+  expectRank(op, 'input', x, 4);
+  const [n, c, hh, w] = x.shape;
+  const [kh, kw] = pair(op, 'kernelSize', opts.kernelSize, 1);
+  const [sh, sw] = pair(op, 'stride', opts.stride ?? opts.kernelSize, 1);
+  const [ph, pw] = pair(op, 'padding', opts.padding ?? 0, 0);
+  const [dh, dw] = dilated ? pair(op, 'dilation', opts.dilation ?? 1, 1) : [1, 1];
+  if (ph > kh / 2 || pw > kw / 2) fail(op, `padding ${ph},${pw} must be at most half the kernel ${kh}x${kw}`);
+  const ceil = opts.ceilMode ?? false;
+  const oh = poolOut(hh, kh, sh, ph, dh, ceil);
+  const ow = poolOut(w, kw, sw, pw, dw, ceil);
+  if (oh <= 0 || ow <= 0) fail(op, `output would be empty for input ${shapeStr(x.shape)} and kernel ${kh}x${kw}`);
+  const params = Int32Array.from([n, c, hh, w, kh, kw, sh, sw, ph, pw, dh, dw, ceil ? 1 : 0, opts.countIncludePad ?? true ? 1 : 0]);
+  return { params, outShape: [n, c, oh, ow] };
+}
+
+export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
+  const op = 'maxPool2d';
+  const { params, outShape } = poolParams(op, x, opts, true);
+  const y = empty(outShape);
+  const argmax = empty(outShape, 'i32');
+  cu.cudaMaxPool2dForward(h(x, op), h(y, op), h(argmax, op), params);
+  return record(op, y, [x], (g) => {
+    const gx = empty(x.shape);
+    cu.cudaMaxPool2dBackward(h(g, op), h(argmax, op), h(gx, op), params);
+    return [gx];
+  });
+}
+
+export function avgPool2d(x: Tensor, opts: PoolOptions): Tensor {
+  const op = 'avgPool2d';
+  const { params, outShape } = poolParams(op, x, opts, false);
+  const y = empty(outShape);
+  cu.cudaAvgPool2dForward(h(x, op), h(y, op), params);
+  return record(op, y, [x], (g) => {
+    const gx = empty(x.shape);
+    cu.cudaAvgPool2dBackward(h(g, op), h(gx, op), params);
+    return [gx];
+  });
+}
+
+export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [number, number] = 1): Tensor {
+  const op = 'adaptiveAvgPool2d';
+  expectCuda(op, { input: x });
+  expectRank(op, 'input', x, 4);
+  const [oh, ow] = pair(op, 'outputSize', outputSize, 1);
+  const [n, c, hh, w] = x.shape;
+  if (oh === hh && ow === w) return x;
+  if (oh !== 1 || ow !== 1) {
+    if (hh % oh === 0 && w % ow === 0) return avgPool2d(x, { kernelSize: [hh / oh, w / ow] });
+    fail(op, `output size ${oh}x${ow} from ${hh}x${w} is not supported (only 1x1 or exact divisors)`);
+  }
+  const y = empty([n, c, 1, 1]);
+  cu.cudaGlobalAvgPoolForward(h(x, op), h(y, op), n * c, hh * w);
+  return record(op, y, [x], (g) => {
+    const gx = empty(x.shape);
+    cu.cudaGlobalAvgPoolBackward(h(g, op), h(gx, op), n * c, hh * w);
+    return [gx];
+  });
+}
+
+/** The keep mask is drawn on the host from `rng` exactly as on the CPU, then uploaded. */
+export function dropout(x: Tensor, p: number, training: boolean, rng: Rng): Tensor {
+  if (!(p >= 0 && p <= 1)) fail('dropout', `probability must be in [0, 1], got ${p}`);
+  if (!training || p === 0) return x;
+  expectCuda('dropout', { input: x });
+  const keepHost = new Float32Array(x.size);
+  if (p < 1) {
+    const s = 1 / (1 - p);
+    for (let i = 0; i < keepHost.length; i++) keepHost[i] = rng.nextFloat() >= p ? s : 0;
+  }
+  const keep = deviceFrom(keepHost, x.shape);
+  const y = empty(x.shape);
+  cu.cudaMul(h(x, 'dropout'), h(keep, 'dropout'), h(y, 'dropout'));
+  return record('dropout', y, [x], (g) => {
+    const gx = empty(x.shape);
+    cu.cudaMul(h(g, 'dropout'), h(keep, 'dropout'), h(gx, 'dropout'));
+    return [gx];
+  });
+}

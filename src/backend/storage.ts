@@ -1,0 +1,129 @@
+// Device storage behind CUDA tensors: a reference-counted device buffer (views such as reshape
+// and detach share one), returned to the caching allocator when the last tensor using it is
+// disposed or garbage collected (a FinalizationRegistry is the safety net), and deviceScope(),
+// which disposes every device tensor created inside it except those it returns or that were kept.
+import type { DType, Tensor } from '../tensor/tensor.js';
+import { allocator } from './allocator.js';
+
+export class DeviceStorage {
+  readonly device = 'cuda' as const;
+  private refs = 0;
+  private released = false;
+
+  constructor(readonly handle: number, readonly length: number, readonly dtype: DType) {}
+
+  /** A fresh buffer from the caching allocator (no references yet: a Tensor takes the first). */
+  static alloc(length: number, dtype: DType): DeviceStorage {
+    return new DeviceStorage(allocator.alloc(length), length, dtype);
+  }
+
+  retain(): void {
+    if (this.released) throw new Error('device storage used after it was freed');
+    this.refs++;
+  }
+
+  release(): void {
+    if (this.released || --this.refs > 0) return;
+    this.released = true;
+    allocator.release(this.handle, this.length);
+  }
+}
+
+// Tensors garbage collected without dispose() give their reference back here.
+const finalizer = new FinalizationRegistry<DeviceStorage>((s) => {
+  try {
+    s.release();
+  } catch {
+    // never throw from a finalizer
+  }
+});
+
+const scopes: Set<Tensor>[] = [];
+
+/** Called by the Tensor constructor for every device tensor: one reference, a finalizer, the scope. */
+export function adopt(t: Tensor, s: DeviceStorage): void {
+  s.retain();
+  finalizer.register(t, s, t);
+  if (scopes.length > 0) scopes[scopes.length - 1].add(t);
+}
+
+/** For a tensor moved to the device in place (Module.to): a reference and a finalizer, no scope. */
+export function adoptInPlace(t: Tensor, s: DeviceStorage): void {
+  s.retain();
+  finalizer.register(t, s, t);
+}
+
+/** Called by Tensor.dispose(): drops the tensor's reference (once). */
+export function abandon(t: Tensor, s: DeviceStorage): void {
+  finalizer.unregister(t);
+  s.release();
+}
+
+/** Removes device tensors from every open scope (parameters, optimizer state, leaf gradients). */
+export function keepTensor(t: Tensor): Tensor {
+  if (t.device !== 'cpu') for (const s of scopes) s.delete(t);
+  return t;
+}
+
+function collect(v: unknown, out: Set<Tensor>, depth: number): void {
+  if (v === null || typeof v !== 'object' || depth > 3) return;
+  if ('shape' in v && 'device' in v && 'dtype' in v) {
+    out.add(v as Tensor);
+    return;
+  }
+  const items = Array.isArray(v) ? v : v instanceof Map ? [...v.values()] : Object.values(v);
+  for (const x of items) collect(x, out, depth + 1);
+}
+
+/** Runs fn and disposes every device tensor it created, except the tensors in its result (a
+ *  tensor, or arrays / maps / plain objects of them) and those passed to keepTensor(). Those move
+ *  to the enclosing scope, if any. Run a whole training step (forward, backward, update) in one. */
+export function deviceScope<T>(fn: () => T): T {
+  const mine = new Set<Tensor>();
+  scopes.push(mine);
+  let result: T;
+  try {
+    result = fn();
+  } catch (err) {
+    closeScope(mine, new Set());
+    throw err;
+  }
+  if (result instanceof Promise) {
+    closeScope(mine, new Set());
+    throw new Error('deviceScope: fn must be synchronous (device tensors made after an await would escape the scope)');
+  }
+  const keep = new Set<Tensor>();
+  collect(result, keep, 0);
+  closeScope(mine, keep);
+  return result;
+}
+
+function closeScope(mine: Set<Tensor>, keep: Set<Tensor>): void {
+  const i = scopes.lastIndexOf(mine);
+  if (i >= 0) scopes.splice(i, 1);
+  const parent = scopes[scopes.length - 1];
+  for (const t of mine) {
+    if (keep.has(t)) parent?.add(t);
+    else t.dispose();
+  }
+}
+
+/** Records the device tensors created while fn runs (still owned by the enclosing scope). */
+export function trackCreated<T>(fn: (created: Set<Tensor>) => T): T {
+  const mine = new Set<Tensor>();
+  scopes.push(mine);
+  try {
+    return fn(mine);
+  } finally {
+    const i = scopes.lastIndexOf(mine);
+    if (i >= 0) scopes.splice(i, 1);
+    const parent = scopes[scopes.length - 1];
+    if (parent) for (const t of mine) if (t.device !== 'cpu' && !t.disposed) parent.add(t);
+  }
+}
+
+/** The `data` accessor of device tensors: they have no host array, so reading it is an error. */
+export function hostDataAccessor(this: Tensor): never {
+  const what = this.storage ? 'is on' : 'was disposed on';
+  throw new Error(`${this.toString()} ${what} ${this.device}: its values are not in host memory; call .cpu() for a host copy`);
+}
