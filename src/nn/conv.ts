@@ -1,7 +1,7 @@
 // Conv2d layer; when SeaM wraps it, `weight_mask` / `bias_mask` parameters make the forward use
 // W * bin(M) (see ops/mask.ts).
 import { isGradEnabled } from '../autograd/node.js';
-import { conv2d, conv2dBnReluEval, maskedWeight } from '../ops/index.js';
+import { conv2d, conv2dBnReluEval } from '../ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { BatchNorm2d } from './batchnorm.js';
 import { Module } from './module.js';
@@ -45,13 +45,11 @@ export class Conv2d extends Module {
 
   /** The weight and bias as the forward uses them (masked when SeaM masks are attached). */
   effectiveWeight(): Tensor {
-    const m = this.getParameter('weight_mask');
-    return m ? maskedWeight(this.weight, m) : this.weight;
+    return this.maskedParameter('weight')!;
   }
 
   effectiveBias(): Tensor | null {
-    const m = this.getParameter('bias_mask');
-    return this.bias && m ? maskedWeight(this.bias, m) : this.bias;
+    return this.maskedParameter('bias');
   }
 
   forward(x: Tensor): Tensor {

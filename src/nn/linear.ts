@@ -1,5 +1,5 @@
 // Linear layer (y = x W^T + b); SeaM masks attach as `weight_mask` / `bias_mask`.
-import { linear, maskedWeight } from '../ops/index.js';
+import { linear } from '../ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
 import { uniformFanIn } from './init.js';
@@ -19,13 +19,11 @@ export class Linear extends Module {
   }
 
   effectiveWeight(): Tensor {
-    const m = this.getParameter('weight_mask');
-    return m ? maskedWeight(this.weight, m) : this.weight;
+    return this.maskedParameter('weight')!;
   }
 
   effectiveBias(): Tensor | null {
-    const m = this.getParameter('bias_mask');
-    return this.bias && m ? maskedWeight(this.bias, m) : this.bias;
+    return this.maskedParameter('bias');
   }
 
   forward(x: Tensor): Tensor {

@@ -1,6 +1,7 @@
 // Module: named parameters, buffers and children with PyTorch's naming and ordering, train/eval,
 // and stateDict()/loadStateDict() with PyTorch key names.
 import { keepTensor } from '../backend/storage.js';
+import { maskedWeight } from '../ops/mask.js';
 import { Tensor, shapeStr, type Device } from '../tensor/tensor.js';
 
 export type StateDictT = Map<string, Tensor>;
@@ -52,6 +53,13 @@ export abstract class Module {
 
   getParameter(name: string): Tensor | null {
     return this.params.get(name) ?? null;
+  }
+
+  /** A parameter as the forward uses it: W * (M > 0) when a SeaM mask `<name>_mask` is attached. */
+  maskedParameter(name: string): Tensor | null {
+    const p = this.getParameter(name);
+    const m = this.getParameter(`${name}_mask`);
+    return p && m ? maskedWeight(p, m) : p;
   }
 
   *namedChildren(): IterableIterator<[string, Module]> {
