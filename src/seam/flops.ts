@@ -1,8 +1,10 @@
 // FLOPs of a model's conv and linear layers, dense and effective (a zero weight does no work),
-// counted as 2 * multiply-adds on one input sample; output sizes come from one probe forward.
+// counted as 2 * multiply-adds on one input sample. How often each weight is used comes from one
+// probe forward that records every layer's input shape (through any entry point, fused or not).
 import { noGrad } from '../autograd/node.js';
 import { Conv2d, Linear, Module } from '../nn/index.js';
-import { Tensor } from '../tensor/tensor.js';
+import { conv2dOutputSize } from '../ops/index.js';
+import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { FlopsReport } from './report-types.js';
 
 function nonZeroWeights(m: Conv2d | Linear): number {
@@ -15,29 +17,35 @@ function nonZeroWeights(m: Conv2d | Linear): number {
 
 /** Dense and effective FLOPs per sample for an input of shape [C, H, W] (or [features]). */
 export function countFlops(model: Module, sampleShape: readonly number[]): FlopsReport & { layers: { name: string; dense: number; effective: number }[] } {
-  const outputs = new Map<Module, readonly number[]>();
+  const inputs = new Map<Module, Shape>();
   const layers = [...model.namedModules()].filter((e): e is [string, Conv2d | Linear] => e[1] instanceof Conv2d || e[1] instanceof Linear);
+  const entryPoints = ['forward', 'forwardBnRelu'] as const;
   for (const [, m] of layers) {
-    const orig = m.forward.bind(m);
-    m.forward = (x: Tensor): Tensor => {
-      const y = orig(x);
-      outputs.set(m, y.shape);
-      return y;
-    };
+    const target = m as unknown as Record<string, (x: Tensor, ...rest: unknown[]) => Tensor>;
+    for (const name of entryPoints) {
+      const orig = target[name];
+      if (typeof orig !== 'function') continue;
+      target[name] = (x: Tensor, ...rest: unknown[]): Tensor => {
+        inputs.set(m, x.shape);
+        return orig.call(m, x, ...rest);
+      };
+    }
   }
   const flags = model.trainingFlags();
   try {
     model.eval();
     noGrad(() => model.forward(Tensor.zeros([1, ...sampleShape])));
   } finally {
-    for (const [, m] of layers) delete (m as { forward?: unknown }).forward;
+    for (const [, m] of layers) for (const name of entryPoints) delete (m as unknown as Record<string, unknown>)[name];
     model.restoreTrainingFlags(flags);
   }
   const rows = layers.map(([name, m]) => {
-    const out = outputs.get(m);
-    if (!out) return { name, dense: 0, effective: 0 };
-    // each weight is used once per output position (conv) or once per row (linear)
-    const uses = m instanceof Conv2d ? out[2] * out[3] : out.slice(0, -1).reduce((a, b) => a * b, 1);
+    const x = inputs.get(m);
+    if (!x) return { name, dense: 0, effective: 0 };
+    // each weight is used once per output position (conv) or once per input row (linear)
+    const uses = m instanceof Conv2d
+      ? conv2dOutputSize(x[2], m.kernelSize, m.stride, m.padding, m.dilation) * conv2dOutputSize(x[3], m.kernelSize, m.stride, m.padding, m.dilation)
+      : x.slice(0, -1).reduce((a, b) => a * b, 1);
     return { name, dense: 2 * m.weight.size * uses, effective: 2 * nonZeroWeights(m) * uses };
   });
   return { dense: rows.reduce((a, r) => a + r.dense, 0), effective: rows.reduce((a, r) => a + r.effective, 0), layers: rows };
