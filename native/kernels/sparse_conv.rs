@@ -183,6 +183,11 @@ pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], r
         return Ok(());
     }
     let t = g.tile;
+    let threads = num_threads();
+    if g.mode == Lowering::Direct && threads > 1 && (s.n % threads == 0 || s.n >= 4 * threads) {
+        direct_by_image(s, g, x, row_ptr, offs, vals, ep, y, threads);
+        return Ok(());
+    }
     let (tiles, src_len) = match g.mode {
         Lowering::Direct => {
             let (hp, wp) = SparseGeom::padded(s);
@@ -208,7 +213,6 @@ pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], r
     }
     let src: &[f32] = src;
     // Enough units for every thread; consecutive units share a tile (its source stays in cache).
-    let threads = num_threads();
     let ob = (4 * threads).div_ceil(tiles).clamp(1, s.o.max(1));
     let units = tiles * ob;
     let panel = s.ckk().max(1) * t;
@@ -251,4 +255,62 @@ pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], r
         });
     }
     Ok(())
+}
+
+/// Direct lowering in one pass over the pool (batches of at least one image per thread): each
+/// thread pads its own images into its own region of the source (planes plus MAX_TILE zeros of
+/// slack, so no read crosses into another thread's image) and computes every output channel of
+/// them while they are in cache. Same micro-kernel calls and tiles as the two-pass path, so the
+/// results are identical.
+#[allow(clippy::too_many_arguments)]
+fn direct_by_image(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], offs: &[i32], vals: &[f32],
+                   ep: &Epilogue, y: &mut [f32], threads: usize) {
+    let (hp, wp) = SparseGeom::padded(s);
+    let (plane, hw, t) = (hp * wp, s.h * s.w, g.tile);
+    let ist = s.c * plane + MAX_TILE;
+    let mut guard = SOURCE.lock().unwrap_or_else(|e| e.into_inner());
+    if guard.len() < s.n * ist {
+        *guard = vec![0.0; s.n * ist];
+    }
+    let (sp, yp) = (SharedMut::new(&mut guard[..s.n * ist]), SharedMut::new(y));
+    let (sp, yp) = (&sp, &yp);
+    let (ohw, tpi) = (s.ohw(), SparseGeom::direct_len(s).div_ceil(t));
+    let parts = threads.min(s.n);
+    run_on_all(&|th| {
+        if th >= parts {
+            return;
+        }
+        let mut acc = [0.0f32; MAX_TILE];
+        for n in share(s.n, parts, th) {
+            // Safety: image n's region of the source is written and read only by this thread.
+            let d = unsafe { sp.slice(n * ist, ist) };
+            for c in 0..s.c {
+                let dp = &mut d[c * plane..(c + 1) * plane];
+                let img = &x[(n * s.c + c) * hw..][..hw];
+                dp[..s.ph * wp].fill(0.0);
+                for ih in 0..s.h {
+                    let row = &mut dp[(s.ph + ih) * wp..(s.ph + ih + 1) * wp];
+                    row[..s.pw].fill(0.0);
+                    row[s.pw..s.pw + s.w].copy_from_slice(&img[ih * s.w..(ih + 1) * s.w]);
+                    row[s.pw + s.w..].fill(0.0);
+                }
+                dp[(s.ph + s.h) * wp..].fill(0.0);
+            }
+            d[s.c * plane..].fill(0.0);
+            for tl in 0..tpi {
+                for o in 0..s.o {
+                    let (j0, j1) = (row_ptr[o] as usize, row_ptr[o + 1] as usize);
+                    // Safety: validate() bounded every offset by max_offset; the region holds
+                    // max_offset + tile floats past every tile base (padded planes + slack).
+                    unsafe { row_tile(t, d.as_ptr().add(tl * t), &offs[j0..j1], &vals[j0..j1], &mut acc) };
+                    for_runs(s, g, n * tpi + tl, |n, p, len, e| {
+                        let y0 = (n * s.o + o) * ohw + p;
+                        // Safety: image n's outputs are written only by this thread.
+                        let dst = unsafe { yp.slice(y0, len) };
+                        ep.emit(o, y0, &acc[e..e + len], dst);
+                    });
+                }
+            }
+        }
+    });
 }

@@ -70,7 +70,7 @@ fn all_geoms(s: [usize; 14]) -> Vec<SparseGeom> {
 
 #[test]
 fn sparse_conv_matches_dense() {
-    let cases: [[usize; 14]; 8] = [
+    let cases: [[usize; 14]; 9] = [
         [2, 8, 12, 12, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1],  // 3x3 pad 1
         [3, 5, 9, 7, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1],     // stride 2, odd sizes
         [2, 16, 8, 8, 32, 1, 1, 2, 2, 0, 0, 1, 1, 1],   // 1x1 stride 2 (downsample)
@@ -79,6 +79,7 @@ fn sparse_conv_matches_dense() {
         [4, 3, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1],  // CIFAR stem
         [5, 64, 1, 1, 10, 1, 1, 1, 1, 0, 0, 1, 1, 1],   // Linear 64 -> 10 as a conv
         [2, 6, 11, 13, 4, 5, 5, 1, 1, 2, 1, 1, 1, 1],   // 5x5, unequal padding
+        [4, 4, 10, 10, 5, 3, 3, 1, 1, 2, 2, 2, 2, 1],   // dilation 2, images split over threads
     ];
     for (i, p) in cases.iter().enumerate() {
         for keep in [0.0, 0.1, 0.5, 1.0] {
