@@ -3,9 +3,10 @@
 //! `vals` and their source offsets `offs`. An offset says where the input a weight multiplies
 //! starts in the "source" the forward builds, so one micro-kernel serves two lowerings:
 //!
-//! - `Direct` (stride 1): the source is each image zero-padded to Hp x Wp; output position
+//! - `Direct`: the source is each image zero-padded to Hp x Wp; output position
 //!   q = oh * Wp + ow reads source[q + off] with off = c*Hp*Wp + kh*dh*Wp + kw*dw (no im2col;
-//!   positions with ow >= OW are computed and dropped).
+//!   positions with ow >= OW are computed and dropped). Strided convs read sh*sw phase planes
+//!   per channel instead (see `SparseGeom::padded`).
 //! - `Panel` (any stride): the source is the im2col matrix cut into panels of `tile` columns,
 //!   each panel K x tile contiguous; off = k * tile.
 //!
@@ -43,18 +44,23 @@ impl SparseGeom {
             1 => Lowering::Panel,
             _ => return Err(format!("{op}: mode must be 0 (direct) or 1 (panel), got {mode}")),
         };
-        if mode == Lowering::Direct && (s.sh != 1 || s.sw != 1) {
-            return Err(format!("{op}: direct lowering needs stride 1 ({})", s.describe()));
-        }
         Ok(SparseGeom { mode, tile })
     }
 
-    /// Padded width and height of the direct source.
+    /// Height and width of one plane of the direct source. Stride 1: the zero-padded image
+    /// (Hp x Wp). Stride (sh, sw): the padded image split into sh*sw phase planes of
+    /// ceil(Hp/sh) x ceil(Wp/sw), phase (a, b) holding padded rows a, a+sh, .. and columns b, b+sw, ..,
+    /// so the strided conv becomes a stride-1 one over C*sh*sw planes.
     pub fn padded(s: &ConvShape) -> (usize, usize) {
-        (s.h + 2 * s.ph, s.w + 2 * s.pw)
+        ((s.h + 2 * s.ph).div_ceil(s.sh), (s.w + 2 * s.pw).div_ceil(s.sw))
     }
 
-    /// Output positions per image in direct mode: (OH - 1) * Wp + OW.
+    /// Planes of the direct source per image: C * sh * sw.
+    pub fn planes(s: &ConvShape) -> usize {
+        s.c * s.sh * s.sw
+    }
+
+    /// Output positions per image in direct mode: (OH - 1) * Wq + OW.
     pub fn direct_len(s: &ConvShape) -> usize {
         let (_, wp) = Self::padded(s);
         (s.oh - 1) * wp + s.ow
@@ -67,8 +73,9 @@ impl SparseGeom {
             Lowering::Direct => {
                 let (hp, wp) = Self::padded(s);
                 let (c, r) = (k / (s.kh * s.kw), k % (s.kh * s.kw));
-                let (kh, kw) = (r / s.kw, r % s.kw);
-                c * hp * wp + kh * s.dh * wp + kw * s.dw
+                let (kh, kw) = (r / s.kw * s.dh, r % s.kw * s.dw);
+                let phase = (kh % s.sh) * s.sw + kw % s.sw;
+                ((c * s.sh * s.sw + phase) * hp + kh / s.sh) * wp + kw / s.sw
             }
             Lowering::Panel => k * self.tile,
         }
@@ -76,7 +83,9 @@ impl SparseGeom {
 
     /// The largest offset any weight of this shape can have.
     pub fn max_offset(&self, s: &ConvShape) -> usize {
-        self.offset(s, s.ckk().max(1) - 1)
+        // The last channel holds the largest offsets (in phase-plane order, not always its last tap).
+        let k = s.ckk().max(1);
+        (k.saturating_sub(s.kh * s.kw)..k).map(|kk| self.offset(s, kk)).max().unwrap_or(0)
     }
 }
 
@@ -86,7 +95,7 @@ pub fn choose_geom(s: &ConvShape) -> SparseGeom {
     // Panels of K x tile: keep one within ~half of L2 (a K x 64 panel of a 512-channel 3x3 conv is 1.2 MB).
     let k = s.ckk();
     let panel = SparseGeom { mode: Lowering::Panel, tile: if k >= 2048 { 16 } else if k >= 1024 { 32 } else { 64 } };
-    if s.g != 1 || s.sh != 1 || s.sw != 1 {
+    if s.g != 1 {
         return panel;
     }
     let len = SparseGeom::direct_len(s);

@@ -70,26 +70,52 @@ impl Epilogue<'_> {
 /// The source buffer, kept between calls (no page faults from fresh allocations per layer).
 static SOURCE: Mutex<Vec<f32>> = Mutex::new(Vec::new());
 
-/// Zero-padded copies of the images: N x C x Hp x Wp (plus slack for the last tile's reads).
+/// The direct source planes of one input channel `img` (H x W) into `d` (sh*sw planes).
+fn fill_channel(s: &ConvShape, img: &[f32], d: &mut [f32]) {
+    let (hp, wp) = SparseGeom::padded(s);
+    if s.sh == 1 && s.sw == 1 {
+        d[..s.ph * wp].fill(0.0);
+        for ih in 0..s.h {
+            let row = &mut d[(s.ph + ih) * wp..(s.ph + ih + 1) * wp];
+            row[..s.pw].fill(0.0);
+            row[s.pw..s.pw + s.w].copy_from_slice(&img[ih * s.w..(ih + 1) * s.w]);
+            row[s.pw + s.w..].fill(0.0);
+        }
+        d[(s.ph + s.h) * wp..hp * wp].fill(0.0);
+        return;
+    }
+    let mut i = 0;
+    for a in 0..s.sh {
+        for b in 0..s.sw {
+            // A phase no tap reads (e.g. all but the first of a 1x1 stride-2 conv) is left as is:
+            // only positions past the plane's outputs (dropped) can read it.
+            if !(0..s.kh).any(|k| k * s.dh % s.sh == a) || !(0..s.kw).any(|k| k * s.dw % s.sw == b) {
+                i += hp * wp;
+                continue;
+            }
+            for r in 0..hp {
+                let ih = (r * s.sh + a).wrapping_sub(s.ph);
+                for q in 0..wp {
+                    let iw = (q * s.sw + b).wrapping_sub(s.pw);
+                    d[i] = if ih < s.h && iw < s.w { img[ih * s.w + iw] } else { 0.0 };
+                    i += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The direct source of every image: N x C*sh*sw planes (plus slack for the last tile's reads).
 fn build_direct(s: &ConvShape, x: &[f32], src: &mut [f32]) {
     let (hp, wp) = SparseGeom::padded(s);
-    let (plane, hw) = (hp * wp, s.h * s.w);
+    let (cplane, hw) = (s.sh * s.sw * hp * wp, s.h * s.w);
     let sp = SharedMut::new(src);
     let sp = &sp;
     parallel_ranges(s.n * s.c, 8, |r| {
-        // Safety: plane i is written only by the range that holds i.
-        let dst = unsafe { sp.slice(r.start * plane, r.len() * plane) };
+        // Safety: channel i's planes are written only by the range that holds i.
+        let dst = unsafe { sp.slice(r.start * cplane, r.len() * cplane) };
         for (i, nc) in r.enumerate() {
-            let d = &mut dst[i * plane..(i + 1) * plane];
-            let img = &x[nc * hw..(nc + 1) * hw];
-            d[..s.ph * wp].fill(0.0);
-            for ih in 0..s.h {
-                let row = &mut d[(s.ph + ih) * wp..(s.ph + ih + 1) * wp];
-                row[..s.pw].fill(0.0);
-                row[s.pw..s.pw + s.w].copy_from_slice(&img[ih * s.w..(ih + 1) * s.w]);
-                row[s.pw + s.w..].fill(0.0);
-            }
-            d[(s.ph + s.h) * wp..].fill(0.0);
+            fill_channel(s, &x[nc * hw..(nc + 1) * hw], &mut dst[i * cplane..(i + 1) * cplane]);
         }
     });
 }
@@ -191,7 +217,7 @@ pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], r
     let (tiles, src_len) = match g.mode {
         Lowering::Direct => {
             let (hp, wp) = SparseGeom::padded(s);
-            (s.n * SparseGeom::direct_len(s).div_ceil(t), s.n * s.c * hp * wp + MAX_TILE)
+            (s.n * SparseGeom::direct_len(s).div_ceil(t), s.n * SparseGeom::planes(s) * hp * wp + MAX_TILE)
         }
         Lowering::Panel => {
             let p = (s.n * s.ohw()).div_ceil(t);
@@ -226,7 +252,7 @@ pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], r
                 Lowering::Direct => {
                     let tpi = SparseGeom::direct_len(s).div_ceil(t);
                     let (hp, wp) = SparseGeom::padded(s);
-                    (ti / tpi) * s.c * hp * wp + (ti % tpi) * t
+                    (ti / tpi) * SparseGeom::planes(s) * hp * wp + (ti % tpi) * t
                 }
                 Lowering::Panel => ti * panel,
             };
@@ -267,7 +293,8 @@ fn direct_by_image(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], of
                    ep: &Epilogue, y: &mut [f32], threads: usize) {
     let (hp, wp) = SparseGeom::padded(s);
     let (plane, hw, t) = (hp * wp, s.h * s.w, g.tile);
-    let ist = s.c * plane + MAX_TILE;
+    let (planes, cplane) = (SparseGeom::planes(s), s.sh * s.sw * plane);
+    let ist = planes * plane + MAX_TILE;
     let mut guard = SOURCE.lock().unwrap_or_else(|e| e.into_inner());
     if guard.len() < s.n * ist {
         *guard = vec![0.0; s.n * ist];
@@ -285,18 +312,9 @@ fn direct_by_image(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], of
             // Safety: image n's region of the source is written and read only by this thread.
             let d = unsafe { sp.slice(n * ist, ist) };
             for c in 0..s.c {
-                let dp = &mut d[c * plane..(c + 1) * plane];
-                let img = &x[(n * s.c + c) * hw..][..hw];
-                dp[..s.ph * wp].fill(0.0);
-                for ih in 0..s.h {
-                    let row = &mut dp[(s.ph + ih) * wp..(s.ph + ih + 1) * wp];
-                    row[..s.pw].fill(0.0);
-                    row[s.pw..s.pw + s.w].copy_from_slice(&img[ih * s.w..(ih + 1) * s.w]);
-                    row[s.pw + s.w..].fill(0.0);
-                }
-                dp[(s.ph + s.h) * wp..].fill(0.0);
+                fill_channel(s, &x[(n * s.c + c) * hw..][..hw], &mut d[c * cplane..(c + 1) * cplane]);
             }
-            d[s.c * plane..].fill(0.0);
+            d[planes * plane..].fill(0.0);
             for tl in 0..tpi {
                 for o in 0..s.o {
                     let (j0, j1) = (row_ptr[o] as usize, row_ptr[o + 1] as usize);
