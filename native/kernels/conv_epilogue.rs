@@ -30,6 +30,12 @@ impl<'a> Epilogue<'a> {
         Epilogue { ab, res }
     }
 
+    /// relu(y + bias[o] [+ res]): a conv with its bias (folded BatchNorm) added here, then the
+    /// residual and the ReLU (a = 1, so y * a + b rounds as y + b).
+    pub fn bias_relu(o: usize, bias: Option<&[f32]>, res: Option<&'a [f32]>) -> Self {
+        Epilogue { ab: (0..o).map(|i| (1.0, bias.map_or(0.0, |b| b[i]))).collect(), res }
+    }
+
     /// Applies the map to every output channel of images b0..b0+bc; `yc` holds those images.
     pub fn apply(&self, s: &ConvShape, yc: &mut [f32], b0: usize, bc: usize) {
         for b in 0..bc {

@@ -1,7 +1,9 @@
 //! Dense conv for the inference planner: the packed-GEMM conv of `conv.rs` followed, in the same
-//! call, by the fused epilogue (residual add and ReLU, in place and parallel over the pool).
+//! call, by the fused epilogue: with a ReLU, the conv's own (bias, residual, ReLU per chunk in
+//! cache); otherwise a pass adding the residual, in place and parallel over the pool.
 
-use super::conv::conv2d_forward;
+use super::conv::{conv2d_forward, conv2d_forward_epi};
+use super::conv_epilogue::Epilogue as BiasRelu;
 use super::im2col::ConvShape;
 use super::sparse_conv::Epilogue;
 use crate::pool::{parallel_ranges, SharedMut};
@@ -13,6 +15,11 @@ pub fn dense_conv_fused(op: &str, s: &ConvShape, x: &[f32], w: &[f32], ep: &Epil
                            x.len(), w.len(), y.len(), s.x_len(), s.w_len(), s.y_len(), s.describe()));
     }
     ep.check(op, s)?;
+    if ep.relu {
+        // The conv's own epilogue: bias, residual and ReLU on each chunk while it is in cache.
+        conv2d_forward_epi(s, x, w, None, y, Some(&BiasRelu::bias_relu(s.o, ep.bias, ep.residual)));
+        return Ok(());
+    }
     conv2d_forward(s, x, w, ep.bias, y);
     if ep.residual.is_none() && !ep.relu {
         return Ok(());
