@@ -308,6 +308,7 @@ fn direct_by_image(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], of
             return;
         }
         let mut acc = [0.0f32; MAX_TILE];
+        let mut runs: Vec<(usize, usize, usize)> = Vec::with_capacity(MAX_TILE);
         for n in share(s.n, parts, th) {
             // Safety: image n's region of the source is written and read only by this thread.
             let d = unsafe { sp.slice(n * ist, ist) };
@@ -316,17 +317,20 @@ fn direct_by_image(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], of
             }
             d[planes * plane..].fill(0.0);
             for tl in 0..tpi {
+                // The tile's runs of valid positions, found once for all output channels.
+                runs.clear();
+                for_runs(s, g, n * tpi + tl, |_, p, len, e| runs.push((n * s.o * ohw + p, len, e)));
                 for o in 0..s.o {
                     let (j0, j1) = (row_ptr[o] as usize, row_ptr[o + 1] as usize);
                     // Safety: validate() bounded every offset by max_offset; the region holds
                     // max_offset + tile floats past every tile base (padded planes + slack).
                     unsafe { row_tile(t, d.as_ptr().add(tl * t), &offs[j0..j1], &vals[j0..j1], &mut acc) };
-                    for_runs(s, g, n * tpi + tl, |n, p, len, e| {
-                        let y0 = (n * s.o + o) * ohw + p;
+                    for &(p, len, e) in &runs {
+                        let y0 = p + o * ohw;
                         // Safety: image n's outputs are written only by this thread.
                         let dst = unsafe { yp.slice(y0, len) };
                         ep.emit(o, y0, &acc[e..e + len], dst);
-                    });
+                    }
                 }
             }
         }
