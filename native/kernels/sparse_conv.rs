@@ -1,6 +1,8 @@
 //! Sparse conv forward (NCHW f32, groups 1) over the CSR of `sparse.rs`, with a fused epilogue
-//! y = relu?(conv + bias + residual). Two passes over the pool: build the source (padded images
-//! or im2col panels, see `sparse.rs`), then compute. Work units are (tile of output positions,
+//! y = relu?(conv + bias + residual). Direct lowering with a batch that splits over the threads:
+//! one pass, each thread building and consuming its own images' source (`direct_by_image`).
+//! Otherwise two passes over the pool: build the source (padded images / phase planes or im2col
+//! panels, see `sparse.rs`), then compute. Work units are (tile of output positions,
 //! block of output channels), split statically over the threads; each output element is written
 //! by exactly one unit in a fixed order, so results are reproducible for a given thread count.
 
