@@ -212,7 +212,7 @@ pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], r
     }
     let t = g.tile;
     let threads = num_threads();
-    if g.mode == Lowering::Direct && threads > 1 && (s.n % threads == 0 || s.n >= 4 * threads) {
+    if g.mode == Lowering::Direct && threads > 1 && (s.n.is_multiple_of(threads) || s.n >= 4 * threads) {
         direct_by_image(s, g, x, row_ptr, offs, vals, ep, y, threads);
         return Ok(());
     }
