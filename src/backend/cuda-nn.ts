@@ -1,40 +1,20 @@
 // Convolution, batch norm, pooling and dropout on CUDA tensors: the same argument checks,
 // geometry and gradients as src/ops/conv.ts, norm.ts, pool.ts and dropout.ts.
 import { record } from '../autograd/node.js';
-import type { Conv2dOptions } from '../ops/conv.js';
+import { conv2dGeometry, type Conv2dOptions } from '../ops/conv.js';
 import type { BatchNormOptions } from '../ops/norm.js';
-import type { PoolOptions } from '../ops/pool.js';
+import { poolParams as cpuPoolParams, type PoolOptions } from '../ops/pool.js';
 import { expectRank, fail, pair } from '../ops/util.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
 import type { Rng } from '../util/rng.js';
 import { cudaNative as cu } from './cuda-native.js';
 import { deviceEmpty as empty, deviceFrom, expectCuda, handle as h } from './device.js';
 
-const convOut = (size: number, k: number, s: number, p: number, d: number): number => Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
-
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
   expectCuda(op, { input: x, weight: w, bias: b });
-  expectRank(op, 'input', x, 4);
-  expectRank(op, 'weight', w, 4);
-  const [sh, sw] = pair(op, 'stride', opts.stride ?? 1, 1);
-  const [ph, pw] = pair(op, 'padding', opts.padding ?? 0, 0);
-  const [dh, dw] = pair(op, 'dilation', opts.dilation ?? 1, 1);
-  const groups = opts.groups ?? 1;
-  const [n, c, hh, wd] = x.shape;
-  const [o, cg, kh, kw] = w.shape;
-  if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0 || o % groups !== 0) {
-    fail(op, `groups=${groups} must divide input channels ${c} and output channels ${o}`);
-  }
-  if (cg !== c / groups) {
-    fail(op, `weight ${shapeStr(w.shape)} expects ${cg * groups} input channels, input is ${shapeStr(x.shape)} (groups=${groups})`);
-  }
-  if (b && (b.ndim !== 1 || b.shape[0] !== o)) fail(op, `bias ${shapeStr(b.shape)} does not match ${o} output channels`);
-  const oh = convOut(hh, kh, sh, ph, dh);
-  const ow = convOut(wd, kw, sw, pw, dw);
-  if (oh <= 0 || ow <= 0) fail(op, `output would be empty: input ${shapeStr(x.shape)}, kernel ${kh}x${kw}, padding ${ph},${pw}`);
-  const params = Int32Array.from([n, c, hh, wd, o, kh, kw, sh, sw, ph, pw, dh, dw, groups]);
-  const y = empty([n, o, oh, ow]);
+  const { params, outShape } = conv2dGeometry(op, x, w, b, opts);
+  const y = empty(outShape);
   cu.cudaConv2dForward(h(x, op), h(w, op), b ? h(b, op) : null, h(y, op), params);
   const inputs = b ? [x, w, b] : [x, w];
   return record(op, y, inputs, (g, needs) => {
@@ -73,33 +53,14 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean:
   });
 }
 
-function poolOut(size: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
-  const span = size + 2 * p - d * (k - 1) - 1;
-  let out = Math.floor((ceil ? span + s - 1 : span) / s) + 1;
-  if (ceil && (out - 1) * s >= size + p) out--;
-  return out;
-}
-
-function poolParams(op: string, x: Tensor, opts: PoolOptions, dilated: boolean): { params: Int32Array; outShape: number[] } {
+function devicePoolParams(op: string, x: Tensor, opts: PoolOptions, dilated: boolean): { params: Int32Array; outShape: number[] } {
   expectCuda(op, { input: x });
-  expectRank(op, 'input', x, 4);
-  const [n, c, hh, w] = x.shape;
-  const [kh, kw] = pair(op, 'kernelSize', opts.kernelSize, 1);
-  const [sh, sw] = pair(op, 'stride', opts.stride ?? opts.kernelSize, 1);
-  const [ph, pw] = pair(op, 'padding', opts.padding ?? 0, 0);
-  const [dh, dw] = dilated ? pair(op, 'dilation', opts.dilation ?? 1, 1) : [1, 1];
-  if (ph > kh / 2 || pw > kw / 2) fail(op, `padding ${ph},${pw} must be at most half the kernel ${kh}x${kw}`);
-  const ceil = opts.ceilMode ?? false;
-  const oh = poolOut(hh, kh, sh, ph, dh, ceil);
-  const ow = poolOut(w, kw, sw, pw, dw, ceil);
-  if (oh <= 0 || ow <= 0) fail(op, `output would be empty for input ${shapeStr(x.shape)} and kernel ${kh}x${kw}`);
-  const params = Int32Array.from([n, c, hh, w, kh, kw, sh, sw, ph, pw, dh, dw, ceil ? 1 : 0, opts.countIncludePad ?? true ? 1 : 0]);
-  return { params, outShape: [n, c, oh, ow] };
+  return cpuPoolParams(op, x, opts, dilated);
 }
 
 export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
   const op = 'maxPool2d';
-  const { params, outShape } = poolParams(op, x, opts, true);
+  const { params, outShape } = devicePoolParams(op, x, opts, true);
   const y = empty(outShape);
   const argmax = empty(outShape, 'i32');
   cu.cudaMaxPool2dForward(h(x, op), h(y, op), h(argmax, op), params);
@@ -112,7 +73,7 @@ export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
 
 export function avgPool2d(x: Tensor, opts: PoolOptions): Tensor {
   const op = 'avgPool2d';
-  const { params, outShape } = poolParams(op, x, opts, false);
+  const { params, outShape } = devicePoolParams(op, x, opts, false);
   const y = empty(outShape);
   cu.cudaAvgPool2dForward(h(x, op), h(y, op), params);
   return record(op, y, [x], (g) => {

@@ -47,8 +47,9 @@ export function conv2dBnReluEval(x: Tensor, w: Tensor, b: Tensor | null, opts: C
   return conv2dImpl('conv2dBnReluEval', x, w, b, opts, bn, residual);
 }
 
-function conv2dImpl(op: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions, bn: BnEvalParams | null,
-  residual: Tensor | null): Tensor {
+/** Checks a conv's arguments (naming the op and shapes) and returns the native params
+ *  [N, C, H, W, O, KH, KW, SH, SW, PH, PW, DH, DW, G] and the output shape; shared by every device. */
+export function conv2dGeometry(op: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions): { params: Int32Array; outShape: number[] } {
   expectRank(op, 'input', x, 4);
   expectRank(op, 'weight', w, 4);
   const [sh, sw] = pair(op, 'stride', opts.stride ?? 1, 1);
@@ -67,8 +68,14 @@ function conv2dImpl(op: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Co
   const oh = conv2dOutputSize(h, kh, sh, ph, dh);
   const ow = conv2dOutputSize(wd, kw, sw, pw, dw);
   if (oh <= 0 || ow <= 0) fail(op, `output would be empty: input ${shapeStr(x.shape)}, kernel ${kh}x${kw}, padding ${ph},${pw}`);
-  const params = Int32Array.from([n, c, h, wd, o, kh, kw, sh, sw, ph, pw, dh, dw, groups]);
-  const y = uninit([n, o, oh, ow]);
+  return { params: Int32Array.from([n, c, h, wd, o, kh, kw, sh, sw, ph, pw, dh, dw, groups]), outShape: [n, o, oh, ow] };
+}
+
+function conv2dImpl(op: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions, bn: BnEvalParams | null,
+  residual: Tensor | null): Tensor {
+  const { params, outShape } = conv2dGeometry(op, x, w, b, opts);
+  const [n, o, oh, ow] = outShape;
+  const y = uninit(outShape);
   if (!bn) {
     native.conv2dForward(x.f32, w.f32, b ? b.f32 : null, y.f32, params);
   } else {

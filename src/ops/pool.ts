@@ -24,7 +24,8 @@ function poolOutputSize(size: number, k: number, s: number, p: number, d: number
   return out;
 }
 
-function poolParams(op: string, x: Tensor, opts: PoolOptions, dilated: boolean): { params: Int32Array; outShape: number[] } {
+/** Checks a pooling op's arguments and returns the native params and output shape (every device). */
+export function poolParams(op: string, x: Tensor, opts: PoolOptions, dilated: boolean): { params: Int32Array; outShape: number[] } {
   expectRank(op, 'input', x, 4);
   const [n, c, h, w] = x.shape;
   const [kh, kw] = pair(op, 'kernelSize', opts.kernelSize, 1);
