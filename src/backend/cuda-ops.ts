@@ -3,7 +3,7 @@
 // here when any input is a device tensor; mixing devices is an error naming the op and devices.
 // Scalars that the CPU ops return as host numbers (a loss, a sum) become one-element device tensors.
 import { record } from '../autograd/node.js';
-import { fail, expectFloat, expectRank, expectSameShape } from '../ops/util.js';
+import { fail, expectFloat, expectRank, expectSameShape, reshapeDims } from '../ops/util.js';
 import { Tensor, numel, shapeStr, type Shape } from '../tensor/tensor.js';
 import { cudaNative as cu } from './cuda-native.js';
 import { deviceEmpty as empty, deviceFull, expectCuda, handle as h } from './device.js';
@@ -77,14 +77,7 @@ export function relu(x: Tensor): Tensor {
 /** A view sharing the device buffer; one dimension may be -1. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   expectCuda('reshape', { input: x });
-  const dims = [...shape];
-  const free = dims.indexOf(-1);
-  if (free >= 0) {
-    const known = dims.reduce((p, d, i) => (i === free ? p : p * d), 1);
-    if (known === 0 || x.size % known !== 0) fail('reshape', `cannot reshape ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
-    dims[free] = x.size / known;
-  }
-  if (numel(dims) !== x.size) fail('reshape', `cannot reshape ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
+  const dims = reshapeDims(x, shape);
   const out = new Tensor(x.liveStorage('reshape'), dims);
   return record('reshape', out, [x], (g) => [new Tensor(g.liveStorage('reshape backward'), x.shape)]);
 }

@@ -3,7 +3,7 @@ import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
 import { native } from '../native.js';
 import { Tensor, numel, shapeStr, type Shape } from '../tensor/tensor.js';
-import { expectFloat, expectSameShape, fail, uninit as empty } from './util.js';
+import { expectFloat, expectSameShape, fail, reshapeDims, uninit as empty } from './util.js';
 
 export function add(a: Tensor, b: Tensor): Tensor {
   if (cudaOps.anyDevice(a, b)) return cudaOps.add(a, b);
@@ -54,14 +54,7 @@ export function relu(x: Tensor): Tensor {
 /** A view with a new shape (shares data); one dimension may be -1. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   if (x.device !== 'cpu') return cudaOps.reshape(x, shape);
-  const dims = [...shape];
-  const free = dims.indexOf(-1);
-  if (free >= 0) {
-    const known = dims.reduce((p, d, i) => (i === free ? p : p * d), 1);
-    if (known === 0 || x.size % known !== 0) fail('reshape', `cannot reshape ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
-    dims[free] = x.size / known;
-  }
-  if (numel(dims) !== x.size) fail('reshape', `cannot reshape ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
+  const dims = reshapeDims(x, shape);
   const out = new Tensor(x.data, dims);
   return record('reshape', out, [x], (g) => [new Tensor(g.data, x.shape)]);
 }

@@ -43,3 +43,16 @@ export function pair(op: string, name: string, v: Pair, min: number): [number, n
   }
   return p;
 }
+
+/** The target shape of a reshape of `x` (one dimension may be -1); an error when sizes differ. */
+export function reshapeDims(x: Tensor, shape: Shape): number[] {
+  const dims = [...shape];
+  const free = dims.indexOf(-1);
+  if (free >= 0) {
+    const known = dims.reduce((p, d, i) => (i === free ? p : p * d), 1);
+    if (known === 0 || x.size % known !== 0) fail('reshape', `cannot reshape ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
+    dims[free] = x.size / known;
+  }
+  if (numel(dims) !== x.size) fail('reshape', `cannot reshape ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
+  return dims;
+}
