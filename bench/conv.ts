@@ -1,28 +1,16 @@
 // Conv timings on the benchmark models' layer shapes: `npx tsx bench/conv.ts`.
 // Median of 10 runs after 3 warm-ups, per call (forward, backward-data, backward-weight).
 import { native } from '../src/native.js';
+import { medianWallAndCpu } from './timing.js';
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
+const threads = JSON.parse(native.info()).threads as number;
+
 /** Median wall ms; also records the median CPU ms per thread (robust when the machine is shared). */
 let cpuMs = 0;
-const threads = JSON.parse(native.info()).threads as number;
 function time(f: () => void, reps = 10, warm = 3): number {
-  for (let i = 0; i < warm; i++) f();
-  const ts: number[] = [];
-  const cs: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    f();
-    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    const c = process.cpuUsage(c0);
-    cs.push((c.user + c.system) / 1e3 / threads);
-  }
-  cpuMs = median(cs);
-  return median(ts);
+  const r = medianWallAndCpu(f, reps, undefined, warm);
+  cpuMs = r.cpu;
+  return r.wall;
 }
 const rand = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
 

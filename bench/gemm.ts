@@ -1,28 +1,13 @@
 // Quick GEMM / conv timing: `npx tsx bench/gemm.ts [size]`. Median of 15 runs after 3 warm-ups.
 import { native } from '../src/native.js';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
+import { medianWallAndCpu } from './timing.js';
 
 /** Median wall ms; also records the median CPU ms per thread (robust when the machine is shared). */
 let cpuMs = 0;
-const threads = JSON.parse(native.info()).threads as number;
 function time(f: () => void, reps = 15, warm = 3): number {
-  for (let i = 0; i < warm; i++) f();
-  const ts: number[] = [];
-  const cs: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    f();
-    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    const c = process.cpuUsage(c0);
-    cs.push((c.user + c.system) / 1e3 / threads);
-  }
-  cpuMs = median(cs);
-  return median(ts);
+  const r = medianWallAndCpu(f, reps, undefined, warm);
+  cpuMs = r.cpu;
+  return r.wall;
 }
 
 function rand(n: number): Float32Array {

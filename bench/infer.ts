@@ -36,24 +36,3 @@ export function plannedInferWorkload(arch: string, batch: number, keep: number |
   const x = Tensor.randn([batch, 3, 32, 32], new Rng(3)).f32;
   return () => void engine.run(x, batch);
 }
-
-/** Median wall ms and median CPU ms divided by the thread count (a check when the machine is shared). */
-export function medianWallAndCpu(run: Workload, reps: number, threads: number, warmup = 3): { wall: number; cpu: number } {
-  for (let i = 0; i < warmup; i++) run();
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    run();
-    wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1e3 / threads);
-  }
-  const med = (xs: number[]): number => {
-    const s = xs.sort((a, b) => a - b);
-    const m = s.length >> 1;
-    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-  };
-  return { wall: med(wall), cpu: med(cpu) };
-}

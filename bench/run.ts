@@ -7,6 +7,7 @@ import { nativeInfo } from '../src/native.js';
 import { benchFmnist } from './data.js';
 import { loadVgg16Workload, ortInferWorkload, seamEpochFmnistSeconds } from './extra.js';
 import { plannedInferWorkload } from './infer.js';
+import { median } from './timing.js';
 import { gemmCudaWorkload, gemmWorkload, inferWorkload, seamStepWorkload, type Workload } from './workloads.js';
 
 const args = process.argv.slice(2);
@@ -17,11 +18,6 @@ const deviceArg = args.find((a) => a.startsWith('--device'));
 const device = deviceArg ? (deviceArg.includes('=') ? deviceArg.split('=')[1] : args[args.indexOf(deviceArg) + 1]) : 'cpu';
 if (device !== 'cpu' && device !== 'cuda') throw new Error(`bench: --device must be cpu or cuda, got ${device}`);
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 /** Median CPU ms per pool thread of the last medianMsAsync call (a check when the machine is shared). */
 let lastCpuMs = 0;
 
