@@ -1,5 +1,10 @@
-// Per-native-call profile of the bench workloads: `node --import tsx bench/profile.ts [workload] [reps]`.
+// Per-native-call profile of the bench workloads:
+// `node --import tsx bench/profile.ts [step-resnet20|infer-vgg16|...] [reps] [cpu|cuda]`.
 // Wraps every native function with a timer keyed by name (and conv shape), prints the top entries.
+// On cuda the addon's kernel profiler is on too: each launch is synchronised, so a call's time is
+// its device time, and the per-kernel table follows.
+import { cudaNative } from '../src/backend/cuda-native.js';
+import type { Device } from '../src/tensor/tensor.js';
 import { native } from '../src/native.js';
 import { inferWorkload, seamStepWorkload } from './workloads.js';
 
@@ -24,8 +29,10 @@ for (const k of Object.keys(nat)) {
 const which = process.argv[2] ?? 'step-resnet20';
 const reps = Number(process.argv[3] ?? 5);
 const [kind, arch] = which.split('-');
-const run = kind === 'step' ? seamStepWorkload(arch, 64) : inferWorkload(arch, 16);
+const device = (process.argv[4] ?? 'cpu') as Device;
+const run = kind === 'step' ? seamStepWorkload(arch, 64, device) : inferWorkload(arch, 16, device);
 for (let i = 0; i < 2; i++) run();
+if (device === 'cuda') cudaNative.cudaProfile(true);
 stats.clear();
 const t0 = performance.now();
 const c0 = process.cpuUsage();
@@ -38,4 +45,11 @@ const rows = [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms);
 console.log(`${which}: wall ${wall.toFixed(1)} ms/iter, cpu ${((cpu.user + cpu.system) / 1000 / reps).toFixed(1)} ms/iter, native ${(nativeMs / reps).toFixed(1)} ms/iter`);
 for (const [k, s] of rows.slice(0, Number(process.env.TOP ?? 30))) {
   console.log(`${(s.ms / reps).toFixed(2).padStart(8)} ms  x${(s.n / reps).toFixed(0).padStart(3)}  ${k}`);
+}
+if (device === 'cuda') {
+  const kernels = Object.entries(JSON.parse(cudaNative.cudaProfile(false)) as Record<string, [number, number]>);
+  console.log('kernels (synchronised launches):');
+  for (const [k, [n, ms]] of kernels.slice(0, Number(process.env.TOP ?? 30))) {
+    console.log(`${(ms / reps).toFixed(3).padStart(8)} ms  x${(n / reps).toFixed(0).padStart(3)}  ${k}`);
+  }
 }

@@ -3,7 +3,11 @@
 // CPU twin: NativeBinding.gemm (src/native.ts); emulation reference: test/cuda-emu/ref.h ref_gemm.
 // Launcher: native/cuda/ops.rs gemm(). beta == 0 means C is not read (BLAS convention).
 //
-// Batch b = blockIdx.z reads A at (b % aMod) * sA, B at (b % bMod) * sB and writes C at b * sC.
+// Batch b = blockIdx.z % batch reads A at (b % aMod) * sA, B at (b % bMod) * sB and writes C at
+// blockIdx.z * sC. Split-K: block z also takes the K range [s * kChunk, (s + 1) * kChunk) with
+// s = blockIdx.z / batch, so a GEMM with few output tiles and a long K (conv backward-weight: a
+// 16x144 result summed over 65536 pixels) still fills the GPU; the launcher then points C at a
+// workspace of partials that splitk_reduce_f32 sums in split order (deterministic, no atomics).
 #include "common.cuh"
 
 #define GEMM_BM 64
@@ -81,14 +85,14 @@ SEAM_KERNEL void __launch_bounds__(256)
 gemm_f32(int transA, int transB, int M, int N, int K, float alpha,
          const float* __restrict__ A, int lda, long long sA, int aMod,
          const float* __restrict__ B, int ldb, long long sB, int bMod,
-         float beta, float* __restrict__ C, int ldc, long long sC) {
+         float beta, float* __restrict__ C, int ldc, long long sC, int batch, int kChunk) {
     using namespace seam_gemm;
     __shared__ float As[GEMM_BK][GEMM_BM + 1];
     __shared__ float Bs[GEMM_BK][GEMM_BN + 1];
-    const int b = blockIdx.z;
+    const int b = blockIdx.z % batch, kBegin = (blockIdx.z / batch) * kChunk, kEnd = min(K, kBegin + kChunk);
     A += (long long)(b % aMod) * sA;
     B += (long long)(b % bMod) * sB;
-    C += (long long)b * sC;
+    C += (long long)blockIdx.z * sC;
     const int m0 = blockIdx.y * GEMM_BM, n0 = blockIdx.x * GEMM_BN;
     const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
     float acc[4][4];
@@ -97,16 +101,16 @@ gemm_f32(int transA, int transB, int M, int N, int K, float alpha,
         #pragma unroll
         for (int j = 0; j < 4; ++j) acc[i][j] = 0.0f;
 
-    for (int k0 = 0; k0 < K; k0 += GEMM_BK) {
+    for (int k0 = kBegin; k0 < kEnd; k0 += GEMM_BK) {
         #pragma unroll
         for (int l = 0; l < 4; ++l) {
             const int idx = tid + 256 * l;
             // coalesced along the stored row of each operand
             int r = transA ? (idx & 63) : (idx >> 4), c = transA ? (idx >> 6) : (idx & 15);
-            As[c][r] = load_a(A, transA, lda, M, K, m0 + r, k0 + c);
+            As[c][r] = load_a(A, transA, lda, M, kEnd, m0 + r, k0 + c);
             r = transB ? (idx & 15) : (idx >> 6);
             c = transB ? (idx >> 4) : (idx & 63);
-            Bs[r][c] = load_b(B, transB, ldb, K, N, k0 + r, n0 + c);
+            Bs[r][c] = load_b(B, transB, ldb, kEnd, N, k0 + r, n0 + c);
         }
         __syncthreads();
         #pragma unroll
@@ -138,14 +142,14 @@ SEAM_KERNEL void __launch_bounds__(128)
 gemm_tf32_f32(int transA, int transB, int M, int N, int K, float alpha,
               const float* __restrict__ A, int lda, long long sA, int aMod,
               const float* __restrict__ B, int ldb, long long sB, int bMod,
-              float beta, float* __restrict__ C, int ldc, long long sC) {
+              float beta, float* __restrict__ C, int ldc, long long sC, int batch, int kChunk) {
     using namespace seam_gemm;
     __shared__ float As[GEMM_BM][GEMM_BK + TF_PAD_A];  // [m][k]
     __shared__ float Bs[GEMM_BK][GEMM_BN + TF_PAD_B];  // [k][n]
-    const int bz = blockIdx.z;
+    const int bz = blockIdx.z % batch, kBegin = (blockIdx.z / batch) * kChunk, kEnd = min(K, kBegin + kChunk);
     A += (long long)(bz % aMod) * sA;
     B += (long long)(bz % bMod) * sB;
-    C += (long long)bz * sC;
+    C += (long long)blockIdx.z * sC;
     const int m0 = blockIdx.y * GEMM_BM, n0 = blockIdx.x * GEMM_BN;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int wm = (warp >> 1) * 32, wn = (warp & 1) * 32;
@@ -158,15 +162,15 @@ gemm_tf32_f32(int transA, int transB, int M, int N, int K, float alpha,
             #pragma unroll
             for (int r = 0; r < 4; ++r) acc[i][j][r] = 0.0f;
 
-    for (int k0 = 0; k0 < K; k0 += GEMM_BK) {
+    for (int k0 = kBegin; k0 < kEnd; k0 += GEMM_BK) {
         #pragma unroll
         for (int l = 0; l < 8; ++l) {
             const int idx = tid + 128 * l;
             int r = transA ? (idx & 63) : (idx >> 4), c = transA ? (idx >> 6) : (idx & 15);
-            As[r][c] = to_tf32(load_a(A, transA, lda, M, K, m0 + r, k0 + c));
+            As[r][c] = to_tf32(load_a(A, transA, lda, M, kEnd, m0 + r, k0 + c));
             r = transB ? (idx & 15) : (idx >> 6);
             c = transB ? (idx >> 4) : (idx & 63);
-            Bs[r][c] = to_tf32(load_b(B, transB, ldb, K, N, k0 + r, n0 + c));
+            Bs[r][c] = to_tf32(load_b(B, transB, ldb, kEnd, N, k0 + r, n0 + c));
         }
         __syncthreads();
         #pragma unroll
@@ -203,4 +207,20 @@ gemm_tf32_f32(int transA, int transB, int M, int N, int K, float alpha,
             store_c(C, ldc, M, N, row + 8, col, acc[i][j][2], alpha, beta);
             store_c(C, ldc, M, N, row + 8, col + 1, acc[i][j][3], alpha, beta);
         }
+}
+
+// Split-K epilogue: C[b][r][c] = alpha * sum over s of part[s][b][r][c] + beta * C[b][r][c], the
+// partials summed in s order. part is [splits][batch][M][N], dense.
+SEAM_KERNEL void splitk_reduce_f32(const float* __restrict__ part, int splits, int batch, int M, int N,
+                                   float alpha, float beta, float* __restrict__ C, int ldc, long long sC) {
+    const long long per = (long long)batch * M * N;
+    SEAM_GRID_LOOP(i, per) {
+        const int c = (int)(i % N), r = (int)((i / N) % M), b = (int)(i / ((long long)M * N));
+        float acc = 0.0f;
+        for (int s = 0; s < splits; ++s) acc += part[s * per + i];
+        float* p = C + b * sC + (long long)r * ldc + c;
+        float v = alpha * acc;
+        if (beta != 0.0f) v += beta * *p;
+        *p = v;
+    }
 }

@@ -39,6 +39,18 @@ fn set_tf32(a: &mut Args) -> OpResult {
     })
 }
 
+/// cudaProfile(on): returns the kernel table gathered since the last call (JSON), then turns the
+/// profiler on or off (native/cuda/profile.rs).
+fn profile(a: &mut Args) -> OpResult {
+    let on_ = a.bool(0)?;
+    on(a, |cx| {
+        cx.sync(a.op)?;
+        let table = cx.profile.take().map(|p| p.to_json()).unwrap_or_else(|| "{}".into());
+        cx.profile = on_.then(Default::default);
+        Ok(Ret::Str(table))
+    })
+}
+
 fn alloc(a: &mut Args) -> OpResult {
     let len = a.usize(0)?;
     on(a, |cx| cx.alloc(a.op, len).map(|h| Ret::Number(h as f64)))
@@ -106,6 +118,7 @@ pub unsafe fn register(env: napi_env, exports: napi_value) {
     export_fns!(env, exports, {
         "cudaAvailable" => available,
         "cudaSetTf32" => set_tf32,
+        "cudaProfile" => profile,
         "cudaAlloc" => alloc,
         "cudaFree" => free,
         "cudaLength" => length,

@@ -1,12 +1,22 @@
 //! The process-wide CUDA state: device, primary context, one stream, the kernel module, the
-//! registry of device buffers handed to JS as numeric handles, and a scratch workspace. Created on
+//! registry of device buffers handed to JS as numeric handles, and scratch workspaces. Created on
 //! first use; when creation fails the reason is kept and every CUDA call reports it.
 
 use super::driver::{self, check, CUcontext, CUdeviceptr, CUfunction, CUmodule, CUstream, Driver};
 use super::module;
+use super::profile::Profile;
 use std::collections::HashMap;
 use std::ffi::{c_char, CString};
 use std::sync::Mutex;
+
+/// The scratch workspaces: launchers use Main for their own temporaries (conv columns, reduction
+/// partials); the GEMM's split-K partials live apart, since a conv's GEMM runs while its columns
+/// are in use.
+#[derive(Clone, Copy)]
+pub enum Scratch {
+    Main = 0,
+    SplitK = 1,
+}
 
 /// A device buffer of `len` 4-byte elements (f32 or i32).
 #[derive(Clone, Copy)]
@@ -26,9 +36,11 @@ pub struct Cuda {
     funcs: HashMap<&'static str, CUfunction>,
     bufs: HashMap<u64, Buf>,
     next_id: u64,
-    scratch: Buf, // len in bytes here
+    scratch: [Buf; 2], // len in bytes here; indexed by Scratch
     /// Use the TF32 tensor-core GEMM (opt-in: not bit-comparable with the FP32 CPU path).
     pub tf32: bool,
+    /// Per-kernel launch timing while cudaProfile(true) is in effect.
+    pub profile: Option<Profile>,
 }
 
 // SAFETY: the raw driver handles are only used while STATE's mutex is held.
@@ -61,7 +73,7 @@ fn create() -> Result<Cuda, String> {
         let tf32 = std::env::var("SEAM_CUDA_TF32").is_ok_and(|v| v == "1") && major >= 8;
         Ok(Cuda {
             d, ctx, stream, module: m, device, cc: (major, minor), image, funcs: HashMap::new(), bufs: HashMap::new(),
-            next_id: 1, scratch: Buf { ptr: 0, len: 0 }, tf32,
+            next_id: 1, scratch: [Buf { ptr: 0, len: 0 }; 2], tf32, profile: None,
         })
     }
 }
@@ -169,16 +181,22 @@ impl Cuda {
     /// A device workspace of at least `bytes` (grown on demand, kept across calls, never shared
     /// between two live uses: callers take it once per op).
     pub fn scratch(&mut self, op: &str, bytes: usize) -> Result<CUdeviceptr, String> {
-        if self.scratch.len < bytes {
-            if self.scratch.ptr != 0 {
+        self.scratch_in(op, Scratch::Main, bytes)
+    }
+
+    /// At least `bytes` of workspace `which`, grown (never shrunk) on demand.
+    pub fn scratch_in(&mut self, op: &str, which: Scratch, bytes: usize) -> Result<CUdeviceptr, String> {
+        let slot = which as usize;
+        if self.scratch[slot].len < bytes {
+            if self.scratch[slot].ptr != 0 {
                 self.sync(op)?;
-                check(self.d, op, "cuMemFree", unsafe { (self.d.cuMemFree_v2)(self.scratch.ptr) })?;
-                self.scratch = Buf { ptr: 0, len: 0 };
+                check(self.d, op, "cuMemFree", unsafe { (self.d.cuMemFree_v2)(self.scratch[slot].ptr) })?;
+                self.scratch[slot] = Buf { ptr: 0, len: 0 };
             }
             let grown = bytes.max(1 << 20).next_power_of_two();
-            self.scratch = Buf { ptr: self.raw_alloc(op, grown)?, len: grown };
+            self.scratch[slot] = Buf { ptr: self.raw_alloc(op, grown)?, len: grown };
         }
-        Ok(self.scratch.ptr)
+        Ok(self.scratch[slot].ptr)
     }
 
     pub fn upload(&self, op: &str, dst: CUdeviceptr, src: *const u8, bytes: usize) -> Result<(), String> {

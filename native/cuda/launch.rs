@@ -6,6 +6,7 @@
 use super::context::Cuda;
 use super::driver::{check, CUdeviceptr};
 use std::ffi::c_void;
+use std::time::Instant;
 
 pub const THREADS: u32 = 256;
 pub const MAX_BLOCKS: u64 = 4096;
@@ -64,10 +65,16 @@ pub fn launch(cx: &mut Cuda, op: &str, kernel: &'static str, grid: (u32, u32, u3
         }
     }
     let mut ptrs: Vec<*mut c_void> = slots.iter_mut().map(|s| s.as_mut_ptr() as *mut c_void).collect();
+    let since = if cx.profile.is_some() { cx.sync(op)?; Some(Instant::now()) } else { None };
     let r = unsafe {
         (cx.d.cuLaunchKernel)(f, grid.0, grid.1, grid.2, block, 1, 1, 0, cx.stream, ptrs.as_mut_ptr(), std::ptr::null_mut())
     };
-    check(cx.d, op, &format!("cuLaunchKernel({kernel})"), r)
+    check(cx.d, op, &format!("cuLaunchKernel({kernel})"), r)?;
+    if let Some(t0) = since {
+        cx.sync(op)?;
+        if let Some(p) = cx.profile.as_mut() { p.add(kernel, t0); }
+    }
+    Ok(())
 }
 
 /// A 1-D grid-stride launch over n elements (nothing to do when n == 0).

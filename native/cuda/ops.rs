@@ -2,7 +2,7 @@
 //! and the optimizers. Each mirrors the CPU op of the same name in src/native.ts: it checks every
 //! handle and length, then queues kernels on the stream (ops returning a number synchronise).
 
-use super::context::Cuda;
+use super::context::{Cuda, Scratch};
 use super::launch::{grid_1d, grid_warp_rows, int, launch, launch_1d, P, THREADS};
 use super::driver::CUdeviceptr;
 
@@ -28,15 +28,44 @@ pub fn gemm_raw(cx: &mut Cuda, op: &str, ta: bool, tb: bool, m: usize, n: usize,
     if m == 0 || n == 0 || batch == 0 {
         return Ok(());
     }
-    let grid = (n.div_ceil(64) as u32, int(op, "gemm rows / 64", m.div_ceil(64))? as u32, int(op, "gemm batch", batch)? as u32);
+    let (splits, chunk) = split_k(m, n, k, batch);
+    let z = int(op, "gemm batch x K splits", batch * splits)? as u32;
+    let grid = (n.div_ceil(64) as u32, int(op, "gemm rows / 64", m.div_ceil(64))? as u32, z);
     let (kernel, block) = if cx.tf32 { ("gemm_tf32_f32", 128) } else { ("gemm_f32", THREADS) };
-    let ps = [
-        P::I32(ta as i32), P::I32(tb as i32), P::I32(int(op, "m", m)?), P::I32(int(op, "n", n)?), P::I32(int(op, "k", k)?),
-        P::F32(alpha), P::Ptr(a), P::I32(int(op, "lda", lda)?), P::I64(sa as i64), P::I32(int(op, "batch", a_mod.max(1))?),
-        P::Ptr(b), P::I32(int(op, "ldb", ldb)?), P::I64(sb as i64), P::I32(int(op, "batch", b_mod.max(1))?),
-        P::F32(beta), P::Ptr(c), P::I32(int(op, "ldc", ldc)?), P::I64(sc as i64),
-    ];
-    launch(cx, op, kernel, grid, block, &ps)
+    let (dims, op_a, op_b) = (
+        [P::I32(ta as i32), P::I32(tb as i32), P::I32(int(op, "m", m)?), P::I32(int(op, "n", n)?), P::I32(int(op, "k", k)?)],
+        [P::Ptr(a), P::I32(int(op, "lda", lda)?), P::I64(sa as i64), P::I32(int(op, "batch", a_mod.max(1))?)],
+        [P::Ptr(b), P::I32(int(op, "ldb", ldb)?), P::I64(sb as i64), P::I32(int(op, "batch", b_mod.max(1))?)],
+    );
+    let tail = [P::I32(batch as i32), P::I32(int(op, "k chunk", chunk)?)];
+    if splits == 1 {
+        let out = [P::F32(beta), P::Ptr(c), P::I32(int(op, "ldc", ldc)?), P::I64(sc as i64)];
+        let ps: Vec<P> = dims.into_iter().chain([P::F32(alpha)]).chain(op_a).chain(op_b).chain(out).chain(tail).collect();
+        return launch(cx, op, kernel, grid, block, &ps);
+    }
+    // Partials [splits][batch][m][n] in the split-K workspace, then one ordered sum into C.
+    let per = batch * m * n;
+    let part = cx.scratch_in(op, Scratch::SplitK, splits * per * 4)?;
+    let out = [P::F32(0.0), P::Ptr(part), P::I32(int(op, "n", n)?), P::I64((m * n) as i64)];
+    let ps: Vec<P> = dims.into_iter().chain([P::F32(1.0)]).chain(op_a).chain(op_b).chain(out).chain(tail).collect();
+    launch(cx, op, kernel, grid, block, &ps)?;
+    let ps = [P::Ptr(part), P::I32(splits as i32), P::I32(batch as i32), P::I32(m as i32), P::I32(n as i32), P::F32(alpha), P::F32(beta),
+              P::Ptr(c), P::I32(int(op, "ldc", ldc)?), P::I64(sc as i64)];
+    launch_1d(cx, op, "splitk_reduce_f32", per, &ps)
+}
+
+/// K splits and chunk length for a GEMM (test/cuda-emu/plans.h split_k restates it). One 64x64
+/// output tile per block: when the tiles alone give fewer than 256 blocks and K is long, split K
+/// into chunks (multiples of the 16-deep k-tile, at least 512 long) until about 512 blocks run.
+/// Depends on the shape only, so a given GEMM always sums in the same order.
+pub fn split_k(m: usize, n: usize, k: usize, batch: usize) -> (usize, usize) {
+    let tiles = m.div_ceil(64) * n.div_ceil(64) * batch;
+    if tiles >= 256 || k < 1024 {
+        return (1, k.max(1));
+    }
+    let want = 512usize.div_ceil(tiles).min(k / 512).max(1);
+    let chunk = k.div_ceil(want).div_ceil(16) * 16;
+    (k.div_ceil(chunk), chunk)
 }
 
 /// C[m,n] = alpha * op(A) * op(B) + beta * C (NativeBinding.gemm).

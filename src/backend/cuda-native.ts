@@ -31,6 +31,8 @@ export interface CudaNativeBinding {
   cudaAvailable(): string;
   /** Opt into the TF32 tensor-core GEMM (sm_80+); off by default (results differ from FP32 ~1e-3). */
   cudaSetTf32(enabled: boolean): void;
+  /** Returns {kernel: [launches, ms]} gathered since the last call, then turns the sync-timed profiler on or off. */
+  cudaProfile(enabled: boolean): string;
 
   // --- buffers ---
   /** A new device buffer of len 4-byte elements (contents undefined). */

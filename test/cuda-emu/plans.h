@@ -3,6 +3,7 @@
 // runs the kernels exactly as the addon composes them. Keep the two in step.
 #pragma once
 #include <algorithm>
+#include <utility>
 #include <vector>
 #include "ref.h"
 
@@ -11,15 +12,36 @@ inline dim3 grid1d(long long n) {  // launch.rs grid_1d
     return dim3((unsigned)std::max(1LL, std::min(b, (long long)SEAM_MAX_BLOCKS)));
 }
 
-// ops.rs gemm_batched: C[b] = alpha op(A[b % aMod]) op(B[b % bMod]) + beta C[b]
+// ops.rs split_k: K splits and chunk length for a GEMM with few output tiles and a long K.
+inline std::pair<int, int> split_k(int M, int N, int K, int batch) {
+    const long long tiles = (long long)((M + 63) / 64) * ((N + 63) / 64) * batch;
+    if (tiles >= 256 || K < 1024) return {1, std::max(K, 1)};
+    const long long want = std::max(1LL, std::min((512 + tiles - 1) / tiles, (long long)K / 512));
+    const int chunk = (int)(((K + want - 1) / want + 15) / 16 * 16);
+    return {(K + chunk - 1) / chunk, chunk};
+}
+
+// ops.rs gemm_raw: C[b] = alpha op(A[b % aMod]) op(B[b % bMod]) + beta C[b], with split-K partials
+// summed by splitk_reduce_f32 when split_k asks for more than one split.
 inline void plan_gemm(bool tf32, bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
                       long long sA, int aMod, const float* B, int ldb, long long sB, int bMod, float beta, float* C,
                       int ldc, long long sC, int batch) {
-    const dim3 grid((N + 63) / 64, (M + 63) / 64, batch);
+    const auto [splits, chunk] = split_k(M, N, K, batch);
+    const dim3 grid((N + 63) / 64, (M + 63) / 64, batch * splits);
+    std::vector<float> part(splits > 1 ? (size_t)splits * batch * M * N : 0);
+    float* out = splits > 1 ? part.data() : C;
+    const float a1 = splits > 1 ? 1.0f : alpha, b1 = splits > 1 ? 0.0f : beta;
+    const int ldo = splits > 1 ? N : ldc;
+    const long long so = splits > 1 ? (long long)M * N : sC;
     if (tf32)
-        EMU_LAUNCH(gemm_tf32_f32, grid, dim3(128), ta, tb, M, N, K, alpha, A, lda, sA, aMod, B, ldb, sB, bMod, beta, C, ldc, sC);
+        EMU_LAUNCH(gemm_tf32_f32, grid, dim3(128), ta, tb, M, N, K, a1, A, lda, sA, aMod, B, ldb, sB, bMod, b1, out, ldo, so,
+                   batch, chunk);
     else
-        EMU_LAUNCH(gemm_f32, grid, dim3(256), ta, tb, M, N, K, alpha, A, lda, sA, aMod, B, ldb, sB, bMod, beta, C, ldc, sC);
+        EMU_LAUNCH(gemm_f32, grid, dim3(256), ta, tb, M, N, K, a1, A, lda, sA, aMod, B, ldb, sB, bMod, b1, out, ldo, so, batch,
+                   chunk);
+    if (splits > 1)
+        EMU_LAUNCH(splitk_reduce_f32, grid1d((long long)batch * M * N), dim3(SEAM_THREADS), part.data(), splits, batch, M, N,
+                   alpha, beta, C, ldc, sC);
 }
 
 inline SeamConvGeom conv_geom(const ConvP& p) {

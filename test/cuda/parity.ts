@@ -67,6 +67,27 @@ export function defineCudaParity(cu: CudaNativeBinding): void {
     release();
   });
 
+  // Few output tiles and a long K take the split-K path (partials summed in a second kernel).
+  // Float sums of K terms drift about K * eps / 3 here, so the bound grows with sqrt(K).
+  it('gemm and conv backward-weight split over K', () => {
+    for (const [m, n, k, beta] of [[16, 144, 4096, 0], [9, 11, 2048, 1]] as const) {
+      const a = randF(m * k), b = randF(k * n), c = randF(m * n), want = c.slice();
+      cpu('gemm')(false, true, m, n, k, 1, a, b, beta, want);
+      const hc = up(c);
+      cu.cudaGemm(false, true, m, n, k, 1, up(a), up(b), beta, hc);
+      expectClose(`gemm ${m}x${n}x${k} split-K`, down(hc), want, 1e-5 * Math.sqrt(k), 1e-5);
+    }
+    const pc = [8, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1]; // weight grad: 16 x 144 summed over 8192 pixels
+    const p = Int32Array.from(pc);
+    const x = randF(8 * 16 * 32 * 32), gy = randF(8 * 16 * 32 * 32), gw = new Float32Array(16 * 144), gb = new Float32Array(16);
+    cpu('conv2dBackwardWeight')(x, gy, gw, gb, p);
+    const [hgw, hgb] = [empty(gw.length), empty(16)];
+    cu.cudaConv2dBackwardWeight(up(x), up(gy), hgw, hgb, p);
+    expectClose('conv backward-weight split-K', down(hgw), gw, 1e-5 * Math.sqrt(8192), 1e-5);
+    expectClose('conv backward-bias split-K', down(hgb), gb, 1e-5 * Math.sqrt(8192), 1e-5);
+    release();
+  });
+
   it('gemm with TF32 tensor cores (opt-in) stays within TF32 rounding', () => {
     const [m, n, k] = [33, 40, 50];
     const a = randF(m * k), b = randF(k * n), want = new Float32Array(m * n);
