@@ -97,3 +97,14 @@ batch_norm2d_backward_f32(const float* __restrict__ x, const float* __restrict__
         }
     }
 }
+
+// Eval-mode backward when neither ggamma nor gbeta is wanted (a SeaM step: BatchNorm frozen):
+// gx = gy * gamma * invstd, elementwise over all N*C*HW, with no per-channel reduction.
+SEAM_KERNEL void batch_norm2d_eval_backward_f32(const float* __restrict__ gy, const float* __restrict__ gamma,
+                                                const float* __restrict__ saveInvstd, float* __restrict__ gx,
+                                                int C, int HW, long long total) {
+    SEAM_GRID_LOOP(i, total) {
+        const int c = (int)((i / HW) % C);
+        gx[i] = gamma[c] * saveInvstd[c] * gy[i];
+    }
+}

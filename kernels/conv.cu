@@ -13,21 +13,33 @@ struct SeamConvGeom {
     int C, H, W, KH, KW, sH, sW, pH, pW, dH, dW, OH, OW;
 };
 
+namespace seam_conv {
+// One im2col element; I is int when the whole index space fits it (32-bit division is several
+// times cheaper on the GPU than 64-bit), else long long.
+template <typename I>
+__device__ __forceinline__ void im2col_at(I i, const float* __restrict__ x, float* __restrict__ col, const SeamConvGeom& g,
+                                          long long rowStride, long long imgStride) {
+    const I ohw = (I)g.OH * g.OW, ckk = (I)g.C * g.KH * g.KW;
+    const int p = (int)(i % ohw);
+    const I t = i / ohw;
+    const int row = (int)(t % ckk), n = (int)(t / ckk);
+    const int kw = row % g.KW, kh = (row / g.KW) % g.KH, c = row / (g.KW * g.KH);
+    const int oh = p / g.OW, ow = p % g.OW;
+    const int ih = oh * g.sH - g.pH + kh * g.dH, iw = ow * g.sW - g.pW + kw * g.dW;
+    float v = 0.0f;
+    if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W)
+        v = x[(((long long)n * g.C + c) * g.H + ih) * g.W + iw];
+    col[row * rowStride + n * imgStride + p] = v;
+}
+}  // namespace seam_conv
+
 SEAM_KERNEL void im2col_f32(const float* __restrict__ x, float* __restrict__ col, int nImg,
                             SeamConvGeom g, long long rowStride, long long imgStride) {
-    const int ohw = g.OH * g.OW, ckk = g.C * g.KH * g.KW;
-    const long long total = (long long)nImg * ckk * ohw;
-    SEAM_GRID_LOOP(i, total) {
-        const int p = (int)(i % ohw);
-        const long long t = i / ohw;
-        const int row = (int)(t % ckk), n = (int)(t / ckk);
-        const int kw = row % g.KW, kh = (row / g.KW) % g.KH, c = row / (g.KW * g.KH);
-        const int oh = p / g.OW, ow = p % g.OW;
-        const int ih = oh * g.sH - g.pH + kh * g.dH, iw = ow * g.sW - g.pW + kw * g.dW;
-        float v = 0.0f;
-        if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W)
-            v = x[(((long long)n * g.C + c) * g.H + ih) * g.W + iw];
-        col[row * rowStride + n * imgStride + p] = v;
+    const long long total = (long long)nImg * g.C * g.KH * g.KW * g.OH * g.OW;
+    if (total <= 0x7fffffffLL) {
+        SEAM_GRID_LOOP(i, total) seam_conv::im2col_at<int>((int)i, x, col, g, rowStride, imgStride);
+    } else {
+        SEAM_GRID_LOOP(i, total) seam_conv::im2col_at<long long>(i, x, col, g, rowStride, imgStride);
     }
 }
 

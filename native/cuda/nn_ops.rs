@@ -154,15 +154,22 @@ pub fn batch_norm_backward(cx: &mut Cuda, b: &BnBackward, n: usize, c: usize, hw
     if let Some(h) = b.gbeta { outs.push(("gbeta", h)); }
     no_alias(op, &outs, &ins)?;
     let opt = |cx: &Cuda, name: &str, h: Option<H>| -> Result<u64, String> { h.map_or(Ok(0), |h| cx.buf_len(op, name, h, c)) };
-    let ps = [
-        P::Ptr(cx.buf_len(op, "x", b.x, total)?), P::Ptr(cx.buf_len(op, "gy", b.gy, total)?), P::Ptr(cx.buf_len(op, "gamma", b.gamma, c)?),
-        P::Ptr(cx.buf_len(op, "saveMean", b.smean, c)?), P::Ptr(cx.buf_len(op, "saveInvstd", b.sinvstd, c)?),
-        P::Ptr(cx.buf_len(op, "gx", b.gx, total)?), P::Ptr(opt(cx, "ggamma", b.ggamma)?), P::Ptr(opt(cx, "gbeta", b.gbeta)?),
-        P::I32(n as i32), P::I32(c as i32), P::I32(hw as i32), P::I32(training as i32),
-    ];
+    let (px, pgy, pgamma) = (cx.buf_len(op, "x", b.x, total)?, cx.buf_len(op, "gy", b.gy, total)?, cx.buf_len(op, "gamma", b.gamma, c)?);
+    let (pmean, pinvstd) = (cx.buf_len(op, "saveMean", b.smean, c)?, cx.buf_len(op, "saveInvstd", b.sinvstd, c)?);
+    let pgx = cx.buf_len(op, "gx", b.gx, total)?;
     if c == 0 {
         return Ok(());
     }
+    if !training && b.ggamma.is_none() && b.gbeta.is_none() {
+        // nothing to reduce: one elementwise pass over every pixel instead of one block per channel
+        let ps = [P::Ptr(pgy), P::Ptr(pgamma), P::Ptr(pinvstd), P::Ptr(pgx), P::I32(c as i32), P::I32(hw as i32), P::I64(total as i64)];
+        return launch_1d(cx, op, "batch_norm2d_eval_backward_f32", total, &ps);
+    }
+    let ps = [
+        P::Ptr(px), P::Ptr(pgy), P::Ptr(pgamma), P::Ptr(pmean), P::Ptr(pinvstd), P::Ptr(pgx),
+        P::Ptr(opt(cx, "ggamma", b.ggamma)?), P::Ptr(opt(cx, "gbeta", b.gbeta)?),
+        P::I32(n as i32), P::I32(c as i32), P::I32(hw as i32), P::I32(training as i32),
+    ];
     // n * hw == 0 still writes zero ggamma / gbeta (one block per channel, empty loops)
     launch(cx, op, "batch_norm2d_backward_f32", (int(op, "c", c)? as u32, 1, 1), THREADS, &ps)
 }

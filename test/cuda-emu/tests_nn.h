@@ -152,6 +152,11 @@ inline void test_batchnorm() {
         check("batch_norm backward gx" + t, gx, gxr, 1e-5f, 1e-4f);
         check("batch_norm backward ggamma" + t, gg, ggr, 1e-5f, 1e-5f);
         check("batch_norm backward gbeta" + t, gb, gbr, 1e-5f, 1e-5f);
+        if (!training) {  // nn_ops.rs: eval without parameter gradients takes the elementwise kernel
+            Vec gx2(n, NAN);
+            L1(batch_norm2d_eval_backward_f32, n, gy.data(), ga.data(), si.data(), gx2.data(), C, HW, (long long)n);
+            check("batch_norm eval backward gx (elementwise)" + t, gx2, gxr, 1e-5f, 1e-4f);
+        }
     }
 }
 
