@@ -2,10 +2,10 @@
 // geometry and gradients as src/ops/conv.ts, norm.ts, pool.ts and dropout.ts.
 import { record } from '../autograd/node.js';
 import { conv2dGeometry, type Conv2dOptions } from '../ops/conv.js';
-import type { BatchNormOptions } from '../ops/norm.js';
+import { batchNormDims, type BatchNormOptions } from '../ops/norm.js';
 import { poolParams as cpuPoolParams, type PoolOptions } from '../ops/pool.js';
 import { expectRank, fail, pair } from '../ops/util.js';
-import { Tensor, shapeStr } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../util/rng.js';
 import { cudaNative as cu } from './cuda-native.js';
 import { deviceEmpty as empty, deviceFrom, expectCuda, handle as h } from './device.js';
@@ -31,23 +31,18 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
 export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, opts: BatchNormOptions): Tensor {
   const op = 'batchNorm2d';
   expectCuda(op, { input: x, weight: gamma, bias: beta, running_mean: runningMean, running_var: runningVar });
-  expectRank(op, 'input', x, 4);
-  const [n, c, hh, w] = x.shape;
-  for (const [name, t] of [['weight', gamma], ['bias', beta], ['running_mean', runningMean], ['running_var', runningVar]] as const) {
-    if (t.size !== c) fail(op, `${name} has shape ${shapeStr(t.shape)}, expected [${c}] for input ${shapeStr(x.shape)}`);
-  }
-  if (opts.training && n * hh * w <= 1) fail(op, `training needs more than one value per channel, input ${shapeStr(x.shape)}`);
+  const [n, c, hw] = batchNormDims(op, x, gamma, beta, runningMean, runningVar, opts.training);
   const y = empty(x.shape);
   const saveMean = empty([c]);
   const saveInvstd = empty([c]);
   cu.cudaBatchNorm2dForward(h(x, op), h(gamma, op), h(beta, op), h(runningMean, op), h(runningVar, op), h(y, op),
-    h(saveMean, op), h(saveInvstd, op), n, c, hh * w, opts.training, opts.momentum ?? 0.1, opts.eps ?? 1e-5);
+    h(saveMean, op), h(saveInvstd, op), n, c, hw, opts.training, opts.momentum ?? 0.1, opts.eps ?? 1e-5);
   return record(op, y, [x, gamma, beta], (g, needs) => {
     const gx = empty(x.shape);
     const gg = needs[1] ? empty(gamma.shape) : null;
     const gb = needs[2] ? empty(beta.shape) : null;
     cu.cudaBatchNorm2dBackward(h(x, op), h(g, op), h(gamma, op), h(saveMean, op), h(saveInvstd, op), h(gx, op),
-      gg ? h(gg, op) : null, gb ? h(gb, op) : null, n, c, hh * w, opts.training);
+      gg ? h(gg, op) : null, gb ? h(gb, op) : null, n, c, hw, opts.training);
     if (!needs[0]) gx.dispose();
     return [needs[0] ? gx : null, gg, gb];
   });
