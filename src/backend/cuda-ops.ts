@@ -4,7 +4,7 @@
 // Scalars that the CPU ops return as host numbers (a loss, a sum) become one-element device tensors.
 import { record } from '../autograd/node.js';
 import { fail, expectFloat, expectRank, expectSameShape, reshapeDims } from '../ops/util.js';
-import { Tensor, numel, shapeStr, type Shape } from '../tensor/tensor.js';
+import { Tensor, shapeStr, type Shape } from '../tensor/tensor.js';
 import { cudaNative as cu } from './cuda-native.js';
 import { deviceEmpty as empty, deviceFull, expectCuda, handle as h } from './device.js';
 

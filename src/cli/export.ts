@@ -8,7 +8,7 @@ import { compactSizeReport, serializeCompact } from '../export/compact-file.js';
 import { compactModel, formatCompactionReport, type CompactionReport } from '../export/compaction/index.js';
 import { applyMaskFile, prunedStateDict, writeStateDict } from '../export/pruned.js';
 import { loadModel } from '../models/load.js';
-import type { Module, Sequential } from '../nn/index.js';
+import type { Module } from '../nn/index.js';
 import { intFlag, UsageError } from './args.js';
 
 export const EXPORT_USAGE = `seam export --model FILE [--arch NAME] --masks DIR/masks.pt --format pt|safetensors|onnx|compact

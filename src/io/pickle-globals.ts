@@ -75,7 +75,7 @@ function rebuildTensor(args: unknown[], where: string): TensorRef {
   return new TensorRef(args[0], int(args[1], where, 'storage_offset'), intList(args[2], where, 'size'), intList(args[3], where, 'stride'), args[4] === true);
 }
 
-function rebuildParameter(args: unknown[], where: string): unknown {
+function rebuildParameter(args: unknown[]): unknown {
   const t = args[0];
   if (t instanceof TensorRef) { t.requiresGrad = args[1] === true; t.isParameter = true; }
   return t;

@@ -22,8 +22,6 @@ export interface UnpickleOptions {
   maxMarks?: number;
 }
 
-const MARK = Symbol('mark');
-
 export class PickleError extends Error {}
 
 /** Unpickles one complete stream; bytes after its STOP are ignored. */

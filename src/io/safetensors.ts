@@ -10,7 +10,7 @@
 import { closeSync, openSync, fstatSync, readSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { DType, RawTensor, StateDict } from './types.js';
-import { allocData, allocDataUninit, bytesOf, checkTensor, dtypeSize, numel } from './dtype.js';
+import { allocDataUninit, bytesOf, checkTensor, dtypeSize, numel } from './dtype.js';
 
 export { toFloat32 } from './dtype.js';
 
