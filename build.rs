@@ -26,10 +26,9 @@ fn find_nvcc() -> Option<PathBuf> {
     if c.is_file() { Some(c) } else { None }
 }
 
-/// kernels/*.<ext>, sorted.
-fn kernel_files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+fn kernel_sources(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == ext)).collect())
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "cu")).collect())
         .unwrap_or_default();
     v.sort();
     v
@@ -83,10 +82,11 @@ fn main() {
     let _ = fs::write(&ptx, b"");
     let _ = fs::write(&cubin, b"");
 
-    let sources = kernel_files(&kdir, "cu");
-    for s in sources.iter().chain(&kernel_files(&kdir, "cuh")) {
+    let sources = kernel_sources(&kdir);
+    for s in &sources {
         println!("cargo:rerun-if-changed={}", s.display());
     }
+    println!("cargo:rerun-if-changed={}", kdir.join("common.cuh").display());
 
     let note = if env::var("SEAM_NO_CUDA").is_ok_and(|v| !v.is_empty() && v != "0") {
         "built with SEAM_NO_CUDA=1 (no CUDA kernels compiled)".to_string()

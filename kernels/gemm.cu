@@ -8,13 +8,32 @@
 // s = blockIdx.z / batch, so a GEMM with few output tiles and a long K (conv backward-weight: a
 // 16x144 result summed over 65536 pixels) still fills the GPU; the launcher then points C at a
 // workspace of partials that splitk_reduce_f32 sums in split order (deterministic, no atomics).
-#include "gemm_common.cuh"
+#include "common.cuh"
 
 #define GEMM_BM 64
 #define GEMM_BN 64
 #define GEMM_BK 16
 
 namespace seam_gemm {
+
+// op(A)[r][c] for the tile loads; zero outside the matrix.
+__device__ __forceinline__ float load_a(const float* A, int transA, int lda, int M, int K, int r, int c) {
+    if (r >= M || c >= K) return 0.0f;
+    return transA ? A[(long long)c * lda + r] : A[(long long)r * lda + c];
+}
+__device__ __forceinline__ float load_b(const float* B, int transB, int ldb, int K, int N, int r, int c) {
+    if (r >= K || c >= N) return 0.0f;
+    return transB ? B[(long long)c * ldb + r] : B[(long long)r * ldb + c];
+}
+
+__device__ __forceinline__ void store_c(float* C, int ldc, int M, int N, int r, int c, float acc,
+                                        float alpha, float beta) {
+    if (r >= M || c >= N) return;
+    float* p = C + (long long)r * ldc + c;
+    float v = alpha * acc;
+    if (beta != 0.0f) v += beta * *p;
+    *p = v;
+}
 
 // Round to TF32 (10-bit mantissa, nearest, ties away): what cvt.rna.tf32.f32 does.
 __device__ __forceinline__ float to_tf32(float x) {

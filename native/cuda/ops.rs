@@ -28,10 +28,10 @@ pub fn gemm_raw(cx: &mut Cuda, op: &str, ta: bool, tb: bool, m: usize, n: usize,
     if m == 0 || n == 0 || batch == 0 {
         return Ok(());
     }
-    let (kernel, block, tile) = gemm_kernel(cx.tf32, m, n);
-    let (splits, chunk) = split_k(m, n, k, batch, tile);
+    let (splits, chunk) = split_k(m, n, k, batch);
     let z = int(op, "gemm batch x K splits", batch * splits)? as u32;
-    let grid = (n.div_ceil(tile) as u32, int(op, "gemm row tiles", m.div_ceil(tile))? as u32, z);
+    let grid = (n.div_ceil(64) as u32, int(op, "gemm rows / 64", m.div_ceil(64))? as u32, z);
+    let (kernel, block) = if cx.tf32 { ("gemm_tf32_f32", 128) } else { ("gemm_f32", THREADS) };
     let (dims, op_a, op_b) = (
         [P::I32(ta as i32), P::I32(tb as i32), P::I32(int(op, "m", m)?), P::I32(int(op, "n", n)?), P::I32(int(op, "k", k)?)],
         [P::Ptr(a), P::I32(int(op, "lda", lda)?), P::I64(sa as i64), P::I32(int(op, "batch", a_mod.max(1))?)],
@@ -54,27 +54,12 @@ pub fn gemm_raw(cx: &mut Cuda, op: &str, ta: bool, tb: bool, m: usize, n: usize,
     launch_1d(cx, op, "splitk_reduce_f32", per, &ps)
 }
 
-/// Kernel, block size and square tile edge for a GEMM (test/cuda-emu/plans.h gemm_kernel restates
-/// it): the 128x128 tile (kernels/gemm_large.cu) when both output sides fill it, else the 64x64
-/// one; TF32 has its own 64x64 kernel. SEAM_CUDA_GEMM_LARGE=0 keeps every FP32 GEMM on 64x64.
-fn gemm_kernel(tf32: bool, m: usize, n: usize) -> (&'static str, u32, usize) {
-    static LARGE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let large = *LARGE.get_or_init(|| std::env::var("SEAM_CUDA_GEMM_LARGE").map_or(true, |v| v != "0"));
-    if tf32 {
-        ("gemm_tf32_f32", 128, 64)
-    } else if large && m >= 128 && n >= 128 {
-        ("gemm_f32_128", THREADS, 128)
-    } else {
-        ("gemm_f32", THREADS, 64)
-    }
-}
-
-/// K splits and chunk length for a GEMM (test/cuda-emu/plans.h split_k restates it). One output
-/// tile per block: when the tiles alone give fewer than 256 blocks and K is long, split K into
-/// chunks (multiples of 16, at least 512 long) until about 512 blocks run. Depends on the shape
-/// only, so a given GEMM always sums in the same order.
-pub fn split_k(m: usize, n: usize, k: usize, batch: usize, tile: usize) -> (usize, usize) {
-    let tiles = m.div_ceil(tile) * n.div_ceil(tile) * batch;
+/// K splits and chunk length for a GEMM (test/cuda-emu/plans.h split_k restates it). One 64x64
+/// output tile per block: when the tiles alone give fewer than 256 blocks and K is long, split K
+/// into chunks (multiples of the 16-deep k-tile, at least 512 long) until about 512 blocks run.
+/// Depends on the shape only, so a given GEMM always sums in the same order.
+pub fn split_k(m: usize, n: usize, k: usize, batch: usize) -> (usize, usize) {
+    let tiles = m.div_ceil(64) * n.div_ceil(64) * batch;
     if tiles >= 256 || k < 1024 {
         return (1, k.max(1));
     }

@@ -7,7 +7,6 @@
 #include "../../kernels/conv.cu"
 #include "../../kernels/elementwise.cu"
 #include "../../kernels/gemm.cu"
-#include "../../kernels/gemm_large.cu"
 #include "../../kernels/loss.cu"
 #include "../../kernels/mask.cu"
 #include "../../kernels/optim.cu"

@@ -12,12 +12,9 @@ inline dim3 grid1d(long long n) {  // launch.rs grid_1d
     return dim3((unsigned)std::max(1LL, std::min(b, (long long)SEAM_MAX_BLOCKS)));
 }
 
-// ops.rs gemm_kernel: the 128x128 tile when both output sides fill it (FP32 only), else 64x64.
-inline int gemm_tile(bool tf32, int M, int N) { return !tf32 && M >= 128 && N >= 128 ? 128 : 64; }
-
 // ops.rs split_k: K splits and chunk length for a GEMM with few output tiles and a long K.
-inline std::pair<int, int> split_k(int M, int N, int K, int batch, int tile) {
-    const long long tiles = (long long)((M + tile - 1) / tile) * ((N + tile - 1) / tile) * batch;
+inline std::pair<int, int> split_k(int M, int N, int K, int batch) {
+    const long long tiles = (long long)((M + 63) / 64) * ((N + 63) / 64) * batch;
     if (tiles >= 256 || K < 1024) return {1, std::max(K, 1)};
     const long long want = std::max(1LL, std::min((512 + tiles - 1) / tiles, (long long)K / 512));
     const int chunk = (int)(((K + want - 1) / want + 15) / 16 * 16);
@@ -29,9 +26,8 @@ inline std::pair<int, int> split_k(int M, int N, int K, int batch, int tile) {
 inline void plan_gemm(bool tf32, bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
                       long long sA, int aMod, const float* B, int ldb, long long sB, int bMod, float beta, float* C,
                       int ldc, long long sC, int batch) {
-    const int tile = gemm_tile(tf32, M, N);
-    const auto [splits, chunk] = split_k(M, N, K, batch, tile);
-    const dim3 grid((N + tile - 1) / tile, (M + tile - 1) / tile, batch * splits);
+    const auto [splits, chunk] = split_k(M, N, K, batch);
+    const dim3 grid((N + 63) / 64, (M + 63) / 64, batch * splits);
     std::vector<float> part(splits > 1 ? (size_t)splits * batch * M * N : 0);
     float* out = splits > 1 ? part.data() : C;
     const float a1 = splits > 1 ? 1.0f : alpha, b1 = splits > 1 ? 0.0f : beta;
@@ -39,9 +35,6 @@ inline void plan_gemm(bool tf32, bool ta, bool tb, int M, int N, int K, float al
     const long long so = splits > 1 ? (long long)M * N : sC;
     if (tf32)
         EMU_LAUNCH(gemm_tf32_f32, grid, dim3(128), ta, tb, M, N, K, a1, A, lda, sA, aMod, B, ldb, sB, bMod, b1, out, ldo, so,
-                   batch, chunk);
-    else if (tile == 128)
-        EMU_LAUNCH(gemm_f32_128, grid, dim3(256), ta, tb, M, N, K, a1, A, lda, sA, aMod, B, ldb, sB, bMod, b1, out, ldo, so,
                    batch, chunk);
     else
         EMU_LAUNCH(gemm_f32, grid, dim3(256), ta, tb, M, N, K, a1, A, lda, sA, aMod, B, ldb, sB, bMod, b1, out, ldo, so, batch,
