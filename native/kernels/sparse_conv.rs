@@ -8,6 +8,7 @@
 
 use super::im2col::{fill_segment, ConvShape};
 use super::sparse::{validate, Lowering, SparseGeom, MAX_TILE};
+use super::sparse_lanes::lanes_forward;
 use super::sparse_tile::row_tile;
 use crate::pool::{num_threads, parallel_ranges, run_on_all, share, SharedMut};
 use std::sync::Mutex;
@@ -47,6 +48,13 @@ impl Epilogue<'_> {
         }
     }
 
+    /// relu?(a + bias[o] + residual[yi]): one value of output element yi (channel o).
+    #[inline]
+    pub fn value(&self, o: usize, yi: usize, a: f32) -> f32 {
+        let v = a + self.bias.map_or(0.0, |b| b[o]) + self.residual.map_or(0.0, |r| r[yi]);
+        if self.relu { v.max(0.0) } else { v }
+    }
+
     /// dst[i] = relu?(acc[i] + bias[o] + residual[y0 + i]).
     #[inline]
     pub fn emit(&self, o: usize, y0: usize, acc: &[f32], dst: &mut [f32]) {
@@ -70,10 +78,10 @@ impl Epilogue<'_> {
 }
 
 /// The source buffer, kept between calls (no page faults from fresh allocations per layer).
-static SOURCE: Mutex<Vec<f32>> = Mutex::new(Vec::new());
+pub(super) static SOURCE: Mutex<Vec<f32>> = Mutex::new(Vec::new());
 
 /// The direct source planes of one input channel `img` (H x W) into `d` (sh*sw planes).
-fn fill_channel(s: &ConvShape, img: &[f32], d: &mut [f32]) {
+pub(super) fn fill_channel(s: &ConvShape, img: &[f32], d: &mut [f32]) {
     let (hp, wp) = SparseGeom::padded(s);
     if s.sh == 1 && s.sw == 1 {
         d[..s.ph * wp].fill(0.0);
@@ -161,39 +169,36 @@ fn build_panels(s: &ConvShape, tile: usize, x: &[f32], src: &mut [f32]) {
 
 /// Calls `f(first, len)` for the runs of valid output positions of tile `ti`: `first` is the
 /// index into y's image plane (oh*OW+ow) plus the image, `len` the run length, and the run's
-/// offset within the tile.
+/// offset within the tile. Direct or Panel lowering (Lanes has its own loop).
 #[inline]
 fn for_runs(s: &ConvShape, g: &SparseGeom, ti: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
     let t = g.tile;
-    match g.mode {
-        Lowering::Direct => {
-            let (_, wp) = SparseGeom::padded(s);
-            let len = SparseGeom::direct_len(s);
-            let tpi = len.div_ceil(t);
-            let (n, q0) = (ti / tpi, (ti % tpi) * t);
-            let q1 = (q0 + t).min(len);
-            let mut q = q0;
-            while q < q1 {
-                let (oh, ow) = (q / wp, q % wp);
-                if ow < s.ow {
-                    let run = (s.ow - ow).min(q1 - q);
-                    f(n, oh * s.ow + ow, run, q - q0);
-                    q += run;
-                } else {
-                    q += wp - ow;
-                }
+    if g.mode == Lowering::Direct {
+        let (_, wp) = SparseGeom::padded(s);
+        let len = SparseGeom::direct_len(s);
+        let tpi = len.div_ceil(t);
+        let (n, q0) = (ti / tpi, (ti % tpi) * t);
+        let q1 = (q0 + t).min(len);
+        let mut q = q0;
+        while q < q1 {
+            let (oh, ow) = (q / wp, q % wp);
+            if ow < s.ow {
+                let run = (s.ow - ow).min(q1 - q);
+                f(n, oh * s.ow + ow, run, q - q0);
+                q += run;
+            } else {
+                q += wp - ow;
             }
         }
-        Lowering::Panel => {
-            let ohw = s.ohw();
-            let (q0, q1) = (ti * t, ((ti + 1) * t).min(s.n * ohw));
-            let mut q = q0;
-            while q < q1 {
-                let (n, p) = (q / ohw, q % ohw);
-                let run = (ohw - p).min(q1 - q);
-                f(n, p, run, q - q0);
-                q += run;
-            }
+    } else {
+        let ohw = s.ohw();
+        let (q0, q1) = (ti * t, ((ti + 1) * t).min(s.n * ohw));
+        let mut q = q0;
+        while q < q1 {
+            let (n, p) = (q / ohw, q % ohw);
+            let run = (ohw - p).min(q1 - q);
+            f(n, p, run, q - q0);
+            q += run;
         }
     }
 }
@@ -210,34 +215,35 @@ pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], r
     if s.n == 0 {
         return Ok(());
     }
+    if g.mode == Lowering::Lanes {
+        lanes_forward(s, g, x, row_ptr, offs, vals, ep, y);
+        return Ok(());
+    }
     let t = g.tile;
     let threads = num_threads();
     if g.mode == Lowering::Direct && threads > 1 && (s.n.is_multiple_of(threads) || s.n >= 4 * threads) {
         direct_by_image(s, g, x, row_ptr, offs, vals, ep, y, threads);
         return Ok(());
     }
-    let (tiles, src_len) = match g.mode {
-        Lowering::Direct => {
-            let (hp, wp) = SparseGeom::padded(s);
-            (s.n * SparseGeom::direct_len(s).div_ceil(t), s.n * SparseGeom::planes(s) * hp * wp + MAX_TILE)
-        }
-        Lowering::Panel => {
-            let p = (s.n * s.ohw()).div_ceil(t);
-            (p, p * s.ckk().max(1) * t)
-        }
+    let direct = g.mode == Lowering::Direct;
+    let (tiles, src_len) = if direct {
+        let (hp, wp) = SparseGeom::padded(s);
+        (s.n * SparseGeom::direct_len(s).div_ceil(t), s.n * SparseGeom::planes(s) * hp * wp + MAX_TILE)
+    } else {
+        let p = (s.n * s.ohw()).div_ceil(t);
+        (p, p * s.ckk().max(1) * t)
     };
     let mut guard = SOURCE.lock().unwrap_or_else(|e| e.into_inner());
     if guard.len() < src_len {
         *guard = vec![0.0; src_len];
     }
     let src = &mut guard[..src_len];
-    match g.mode {
-        Lowering::Direct => {
-            build_direct(s, x, src);
-            let n = src_len - MAX_TILE;
-            src[n..].fill(0.0);
-        }
-        Lowering::Panel => build_panels(s, t, x, src),
+    if direct {
+        build_direct(s, x, src);
+        let n = src_len - MAX_TILE;
+        src[n..].fill(0.0);
+    } else {
+        build_panels(s, t, x, src);
     }
     let src: &[f32] = src;
     // Enough units for every thread; consecutive units share a tile (its source stays in cache).
@@ -250,13 +256,12 @@ pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], r
         let mut acc = [0.0f32; MAX_TILE];
         for u in range {
             let (ti, bi) = (u / ob, u % ob);
-            let base = match g.mode {
-                Lowering::Direct => {
-                    let tpi = SparseGeom::direct_len(s).div_ceil(t);
-                    let (hp, wp) = SparseGeom::padded(s);
-                    (ti / tpi) * SparseGeom::planes(s) * hp * wp + (ti % tpi) * t
-                }
-                Lowering::Panel => ti * panel,
+            let base = if direct {
+                let tpi = SparseGeom::direct_len(s).div_ceil(t);
+                let (hp, wp) = SparseGeom::padded(s);
+                (ti / tpi) * SparseGeom::planes(s) * hp * wp + (ti % tpi) * t
+            } else {
+                ti * panel
             };
             for o in share(s.o, ob, bi) {
                 let (j0, j1) = (row_ptr[o] as usize, row_ptr[o + 1] as usize);
