@@ -10,13 +10,24 @@
 use super::im2col::ConvShape;
 use super::sparse::{SparseGeom, LANES, MAX_TILE};
 use super::sparse_conv::{fill_channel, Epilogue, SOURCE};
-use super::sparse_tile::row_tile;
+use super::sparse_tile::row_tile_acc;
 use crate::pool::{num_threads, parallel_ranges, run_on_all, share, SharedMut};
 use std::cell::RefCell;
 
 thread_local! {
     /// One channel's planes of every image of a group, before they are interleaved.
     static PLANES: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    /// A unit's accumulators (tile floats per output channel) and each row's next weight.
+    static ACC: RefCell<(Vec<f32>, Vec<usize>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Input channels per chunk: about 64 KB of their interleaved planes. Measured on Zen 4 (VGG16's
+/// 512-channel 4x4 and 2x2 layers at batch 16): 15% / 13% faster than one pass over all channels;
+/// smaller chunks lose more to reloading the accumulators than they gain in cache hits.
+fn chunk_channels(s: &ConvShape) -> usize {
+    let (hp, wp) = SparseGeom::padded(s);
+    let plane_bytes = s.sh * s.sw * hp * wp * LANES * 4;
+    (65536 / plane_bytes).clamp(1, s.c.max(1))
 }
 
 /// Floats of one group's source: the interleaved planes plus MAX_TILE zeros of slack.
@@ -89,31 +100,47 @@ pub fn lanes_forward(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], 
     let units = tiles * ob;
     let (ohw, yp) = (s.ohw(), SharedMut::new(y));
     let yp = &yp;
+    // Input channels per pass: the rows of a chunk that a tile reads stay in cache while every
+    // output channel of the unit goes over them (each row's sum continues chunk after chunk).
+    let cc = chunk_channels(s);
+    let cfloats = s.sh * s.sw * SparseGeom::padded(s).0 * wp * LANES;
     let work = |range: std::ops::Range<usize>| {
-        let mut acc = [0.0f32; MAX_TILE];
-        for u in range {
-            let (ti, bi) = (u / ob, u % ob);
-            let (grp, q0) = (ti / tpg, (ti % tpg) * per);
-            let lanes = LANES.min(s.n - grp * LANES);
-            for o in share(s.o, ob, bi) {
-                let (j0, j1) = (row_ptr[o] as usize, row_ptr[o + 1] as usize);
-                // Safety: validate() bounded every offset by max_offset; the group's region holds
-                // max_offset + tile floats past every tile base (interleaved planes + slack).
-                unsafe { row_tile(t, src.as_ptr().add(grp * glen + q0 * LANES), &offs[j0..j1], &vals[j0..j1], &mut acc) };
-                for q in q0..(q0 + per).min(len) {
-                    let (oh, ow) = (q / wp, q % wp);
-                    if ow >= s.ow {
-                        continue;
+        ACC.with_borrow_mut(|(acc, cur)| {
+            for u in range {
+                let (ti, bi) = (u / ob, u % ob);
+                let (grp, q0) = (ti / tpg, (ti % tpg) * per);
+                let (os, base) = (share(s.o, ob, bi), grp * glen + q0 * LANES);
+                acc.resize(acc.len().max(os.len() * t), 0.0);
+                cur.clear();
+                cur.extend(os.clone().map(|o| row_ptr[o] as usize));
+                for c0 in (0..s.c).step_by(cc) {
+                    let limit = (c0 + cc).min(s.c) * cfloats;
+                    for (i, o) in os.clone().enumerate() {
+                        let (j, j1) = (cur[i], row_ptr[o + 1] as usize);
+                        // Offsets grow with the input channel, so the chunk's weights come next in the row.
+                        let end = offs[j..j1].iter().position(|&v| v as usize >= limit).map_or(j1, |p| j + p);
+                        // Safety: validate() bounded every offset by max_offset; the group's region
+                        // holds max_offset + tile floats past every tile base (planes + slack).
+                        unsafe { row_tile_acc(t, src.as_ptr().add(base), &offs[j..end], &vals[j..end], &mut acc[i * t..(i + 1) * t], c0 > 0) };
+                        cur[i] = end;
                     }
-                    let a = &acc[(q - q0) * LANES..][..lanes];
-                    for (l, &v) in a.iter().enumerate() {
-                        let yi = ((grp * LANES + l) * s.o + o) * ohw + oh * s.ow + ow;
-                        // Safety: (group, tile, o) triples are disjoint across units, so are their outputs.
-                        unsafe { *yp.0.add(yi) = ep.value(o, yi, v) };
+                }
+                let lanes = LANES.min(s.n - grp * LANES);
+                for (i, o) in os.enumerate() {
+                    for q in q0..(q0 + per).min(len) {
+                        let (oh, ow) = (q / wp, q % wp);
+                        if ow >= s.ow {
+                            continue;
+                        }
+                        for (l, &v) in acc[i * t + (q - q0) * LANES..][..lanes].iter().enumerate() {
+                            let yi = ((grp * LANES + l) * s.o + o) * ohw + oh * s.ow + ow;
+                            // Safety: (group, tile, o) triples are disjoint across units, so are their outputs.
+                            unsafe { *yp.0.add(yi) = ep.value(o, yi, v) };
+                        }
                     }
                 }
             }
-        }
+        })
     };
     let parts = threads.min(units).max(1);
     if parts == 1 {
