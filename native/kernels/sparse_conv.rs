@@ -9,7 +9,7 @@
 use super::im2col::{fill_segment, ConvShape};
 use super::sparse::{validate, Lowering, SparseGeom, MAX_TILE};
 use super::sparse_lanes::lanes_forward;
-use super::sparse_tile::row_tile;
+use super::sparse_tile::{rows_chunked, ACC};
 use crate::pool::{num_threads, parallel_ranges, run_on_all, share, SharedMut};
 use std::sync::Mutex;
 
@@ -167,6 +167,21 @@ fn build_panels(s: &ConvShape, tile: usize, x: &[f32], src: &mut [f32]) {
     });
 }
 
+/// Source floats per chunk of input channels and the number of chunks for `rows_chunked`. Direct
+/// lowering: the rows a tile reads of a chunk's channels fill about 24 KB (most of L1); on Zen 4
+/// that makes VGG16's 32x32 / 16x16 / 8x8 layers at keep 10% 9% / 10% / 7% faster than one pass.
+/// Panels: one chunk.
+fn channel_chunks(s: &ConvShape, g: &SparseGeom) -> (usize, usize) {
+    if g.mode != Lowering::Direct {
+        return (usize::MAX, 1);
+    }
+    let (hp, wp) = SparseGeom::padded(s);
+    let cplane = s.sh * s.sw * hp * wp;
+    let touched = (g.tile + (s.kh - 1) * s.dh * wp + s.kw * s.dw).min(cplane) * 4;
+    let cc = (24 * 1024 / touched).clamp(1, s.c.max(1));
+    (cc * cplane, s.c.max(1).div_ceil(cc))
+}
+
 /// Calls `f(first, len)` for the runs of valid output positions of tile `ti`: `first` is the
 /// index into y's image plane (oh*OW+ow) plus the image, `len` the run length, and the run's
 /// offset within the tile. Direct or Panel lowering (Lanes has its own loop).
@@ -252,30 +267,32 @@ pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], r
     let panel = s.ckk().max(1) * t;
     let (ohw, yp) = (s.ohw(), SharedMut::new(y));
     let yp = &yp;
+    let (span, chunks) = channel_chunks(s, g);
     let work = |range: std::ops::Range<usize>| {
-        let mut acc = [0.0f32; MAX_TILE];
-        for u in range {
-            let (ti, bi) = (u / ob, u % ob);
-            let base = if direct {
-                let tpi = SparseGeom::direct_len(s).div_ceil(t);
-                let (hp, wp) = SparseGeom::padded(s);
-                (ti / tpi) * SparseGeom::planes(s) * hp * wp + (ti % tpi) * t
-            } else {
-                ti * panel
-            };
-            for o in share(s.o, ob, bi) {
-                let (j0, j1) = (row_ptr[o] as usize, row_ptr[o + 1] as usize);
+        ACC.with_borrow_mut(|(acc, cur)| {
+            for u in range {
+                let (ti, bi) = (u / ob, u % ob);
+                let base = if direct {
+                    let tpi = SparseGeom::direct_len(s).div_ceil(t);
+                    let (hp, wp) = SparseGeom::padded(s);
+                    (ti / tpi) * SparseGeom::planes(s) * hp * wp + (ti % tpi) * t
+                } else {
+                    ti * panel
+                };
+                let os = share(s.o, ob, bi);
                 // Safety: validate() bounded every offset by max_offset, and the source holds
                 // max_offset + tile floats past every tile base (padded planes / panel / slack).
-                unsafe { row_tile(t, src.as_ptr().add(base), &offs[j0..j1], &vals[j0..j1], &mut acc) };
-                for_runs(s, g, ti, |n, p, len, e| {
-                    let y0 = (n * s.o + o) * ohw + p;
-                    // Safety: (tile, o) pairs are disjoint across units, so are their runs of y.
-                    let dst = unsafe { yp.slice(y0, len) };
-                    ep.emit(o, y0, &acc[e..e + len], dst);
-                });
+                unsafe { rows_chunked(t, src.as_ptr().add(base), os.clone(), row_ptr, offs, vals, span, chunks, acc, cur) };
+                for (i, o) in os.enumerate() {
+                    for_runs(s, g, ti, |n, p, len, e| {
+                        let y0 = (n * s.o + o) * ohw + p;
+                        // Safety: (tile, o) pairs are disjoint across units, so are their runs of y.
+                        let dst = unsafe { yp.slice(y0, len) };
+                        ep.emit(o, y0, &acc[i * t + e..][..len], dst);
+                    });
+                }
             }
-        }
+        })
     };
     let parts = threads.min(units).max(1);
     if parts == 1 {
@@ -314,32 +331,33 @@ fn direct_by_image(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], of
         if th >= parts {
             return;
         }
-        let mut acc = [0.0f32; MAX_TILE];
         let mut runs: Vec<(usize, usize, usize)> = Vec::with_capacity(MAX_TILE);
-        for n in share(s.n, parts, th) {
-            // Safety: image n's region of the source is written and read only by this thread.
-            let d = unsafe { sp.slice(n * ist, ist) };
-            for c in 0..s.c {
-                fill_channel(s, &x[(n * s.c + c) * hw..][..hw], &mut d[c * cplane..(c + 1) * cplane]);
-            }
-            d[planes * plane..].fill(0.0);
-            for tl in 0..tpi {
-                // The tile's runs of valid positions, found once for all output channels.
-                runs.clear();
-                for_runs(s, g, n * tpi + tl, |_, p, len, e| runs.push((n * s.o * ohw + p, len, e)));
-                for o in 0..s.o {
-                    let (j0, j1) = (row_ptr[o] as usize, row_ptr[o + 1] as usize);
+        let (span, chunks) = channel_chunks(s, g);
+        ACC.with_borrow_mut(|(acc, cur)| {
+            for n in share(s.n, parts, th) {
+                // Safety: image n's region of the source is written and read only by this thread.
+                let d = unsafe { sp.slice(n * ist, ist) };
+                for c in 0..s.c {
+                    fill_channel(s, &x[(n * s.c + c) * hw..][..hw], &mut d[c * cplane..(c + 1) * cplane]);
+                }
+                d[planes * plane..].fill(0.0);
+                for tl in 0..tpi {
                     // Safety: validate() bounded every offset by max_offset; the region holds
                     // max_offset + tile floats past every tile base (padded planes + slack).
-                    unsafe { row_tile(t, d.as_ptr().add(tl * t), &offs[j0..j1], &vals[j0..j1], &mut acc) };
-                    for &(p, len, e) in &runs {
-                        let y0 = p + o * ohw;
-                        // Safety: image n's outputs are written only by this thread.
-                        let dst = unsafe { yp.slice(y0, len) };
-                        ep.emit(o, y0, &acc[e..e + len], dst);
+                    unsafe { rows_chunked(t, d.as_ptr().add(tl * t), 0..s.o, row_ptr, offs, vals, span, chunks, acc, cur) };
+                    // The tile's runs of valid positions, found once for all output channels.
+                    runs.clear();
+                    for_runs(s, g, n * tpi + tl, |_, p, len, e| runs.push((n * s.o * ohw + p, len, e)));
+                    for o in 0..s.o {
+                        for &(p, len, e) in &runs {
+                            let y0 = p + o * ohw;
+                            // Safety: image n's outputs are written only by this thread.
+                            let dst = unsafe { yp.slice(y0, len) };
+                            ep.emit(o, y0, &acc[o * t + e..][..len], dst);
+                        }
                     }
                 }
             }
-        }
+        });
     });
 }

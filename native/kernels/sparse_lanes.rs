@@ -10,15 +10,13 @@
 use super::im2col::ConvShape;
 use super::sparse::{SparseGeom, LANES, MAX_TILE};
 use super::sparse_conv::{fill_channel, Epilogue, SOURCE};
-use super::sparse_tile::row_tile_acc;
+use super::sparse_tile::{rows_chunked, ACC};
 use crate::pool::{num_threads, parallel_ranges, run_on_all, share, SharedMut};
 use std::cell::RefCell;
 
 thread_local! {
     /// One channel's planes of every image of a group, before they are interleaved.
     static PLANES: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-    /// A unit's accumulators (tile floats per output channel) and each row's next weight.
-    static ACC: RefCell<(Vec<f32>, Vec<usize>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// Input channels per chunk: about 64 KB of their interleaved planes. Measured on Zen 4 (VGG16's
@@ -100,31 +98,17 @@ pub fn lanes_forward(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], 
     let units = tiles * ob;
     let (ohw, yp) = (s.ohw(), SharedMut::new(y));
     let yp = &yp;
-    // Input channels per pass: the rows of a chunk that a tile reads stay in cache while every
-    // output channel of the unit goes over them (each row's sum continues chunk after chunk).
     let cc = chunk_channels(s);
-    let cfloats = s.sh * s.sw * SparseGeom::padded(s).0 * wp * LANES;
+    let span = cc * s.sh * s.sw * SparseGeom::padded(s).0 * wp * LANES;
     let work = |range: std::ops::Range<usize>| {
         ACC.with_borrow_mut(|(acc, cur)| {
             for u in range {
                 let (ti, bi) = (u / ob, u % ob);
                 let (grp, q0) = (ti / tpg, (ti % tpg) * per);
-                let (os, base) = (share(s.o, ob, bi), grp * glen + q0 * LANES);
-                acc.resize(acc.len().max(os.len() * t), 0.0);
-                cur.clear();
-                cur.extend(os.clone().map(|o| row_ptr[o] as usize));
-                for c0 in (0..s.c).step_by(cc) {
-                    let limit = (c0 + cc).min(s.c) * cfloats;
-                    for (i, o) in os.clone().enumerate() {
-                        let (j, j1) = (cur[i], row_ptr[o + 1] as usize);
-                        // Offsets grow with the input channel, so the chunk's weights come next in the row.
-                        let end = offs[j..j1].iter().position(|&v| v as usize >= limit).map_or(j1, |p| j + p);
-                        // Safety: validate() bounded every offset by max_offset; the group's region
-                        // holds max_offset + tile floats past every tile base (planes + slack).
-                        unsafe { row_tile_acc(t, src.as_ptr().add(base), &offs[j..end], &vals[j..end], &mut acc[i * t..(i + 1) * t], c0 > 0) };
-                        cur[i] = end;
-                    }
-                }
+                let os = share(s.o, ob, bi);
+                // Safety: validate() bounded every offset by max_offset; the group's region holds
+                // max_offset + tile floats past every tile base (interleaved planes + slack).
+                unsafe { rows_chunked(t, src.as_ptr().add(grp * glen + q0 * LANES), os.clone(), row_ptr, offs, vals, span, s.c.div_ceil(cc), acc, cur) };
                 let lanes = LANES.min(s.n - grp * LANES);
                 for (i, o) in os.enumerate() {
                     for q in q0..(q0 + per).min(len) {

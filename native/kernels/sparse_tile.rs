@@ -6,6 +6,12 @@
 //! for a given CPU, so results are reproducible.
 
 use super::sparse::MAX_TILE;
+use std::cell::RefCell;
+
+thread_local! {
+    /// Scratch of `rows_chunked` per pool thread: accumulators and each row's next weight.
+    pub static ACC: RefCell<(Vec<f32>, Vec<usize>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
 
 /// # Safety
 /// `src.add(offs[j] as usize + t)` must be readable for every j and t < tile; offsets >= 0;
@@ -39,6 +45,31 @@ pub unsafe fn row_tile_acc(tile: usize, src: *const f32, offs: &[i32], vals: &[f
         }
     }
     row_portable(src, offs, vals, acc, add)
+}
+
+/// Sums the rows of output channels `os` over one tile into acc (tile floats per channel, in
+/// order), over the input in chunks: chunk k holds the offsets in [k * span, (k + 1) * span)
+/// (offsets grow with the input channel, so each row's chunk k follows its chunk k - 1). A
+/// chunk's source stays in cache while every channel of `os` goes over it. `cur` is scratch.
+/// # Safety
+/// As `row_tile` for every row of `os`.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn rows_chunked(tile: usize, src: *const f32, os: std::ops::Range<usize>, row_ptr: &[i32], offs: &[i32],
+                           vals: &[f32], span: usize, chunks: usize, acc: &mut Vec<f32>, cur: &mut Vec<usize>) {
+    if acc.len() < os.len() * tile {
+        acc.resize(os.len() * tile, 0.0);
+    }
+    cur.clear();
+    cur.extend(os.clone().map(|o| row_ptr[o] as usize));
+    for k in 0..chunks {
+        let limit = if k + 1 == chunks { usize::MAX } else { (k + 1) * span };
+        for (i, o) in os.clone().enumerate() {
+            let (j, j1) = (cur[i], row_ptr[o + 1] as usize);
+            let end = offs[j..j1].iter().position(|&v| v as usize >= limit).map_or(j1, |p| j + p);
+            row_tile_acc(tile, src, &offs[j..end], &vals[j..end], &mut acc[i * tile..(i + 1) * tile], k > 0);
+            cur[i] = end;
+        }
+    }
 }
 
 /// AVX-512F when the CPU has it, unless SEAM_SPARSE_ISA=portable (read once).
