@@ -62,10 +62,10 @@ pub unsafe fn rows_chunked(tile: usize, src: *const f32, os: std::ops::Range<usi
     cur.clear();
     cur.extend(os.clone().map(|o| row_ptr[o] as usize));
     for k in 0..chunks {
-        let limit = if k + 1 == chunks { usize::MAX } else { (k + 1) * span };
+        let limit = (k + 1) * span;
         for (i, o) in os.clone().enumerate() {
             let (j, j1) = (cur[i], row_ptr[o + 1] as usize);
-            let end = offs[j..j1].iter().position(|&v| v as usize >= limit).map_or(j1, |p| j + p);
+            let end = if k + 1 == chunks { j1 } else { offs[j..j1].iter().position(|&v| v as usize >= limit).map_or(j1, |p| j + p) };
             row_tile_acc(tile, src, &offs[j..end], &vals[j..end], &mut acc[i * tile..(i + 1) * tile], k > 0);
             cur[i] = end;
         }
