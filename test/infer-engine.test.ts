@@ -80,6 +80,21 @@ describe('planned engine equals the eval forward', () => {
     expect(relErr(one, a.subarray(0, 10))).toBeLessThan(TOL);
     expect(engine.memoryPerImage().slots).toBeLessThanOrEqual(4);
   });
+
+  it('repacks sparse layers per batch: lanes at 16 images, panels at 3, the same logits either way', () => {
+    manualSeed(3);
+    const model = new CifarVGG({ depth: 11, numClasses: 10 });
+    randomizeBatchNorm(model, new Rng(5));
+    randomMasks(model, 0.1, new Rng(6));
+    const engine = planModel(model, [3, 32, 32]);
+    const x = Tensor.randn([16, 3, 32, 32], new Rng(7));
+    const ref = noGrad(() => model.eval().forward(x)).f32;
+    const a = engine.run(x.f32, 16);
+    expect(relErr(a, ref)).toBeLessThan(TOL);
+    const three = engine.run(x.f32.subarray(0, 3 * 3 * 32 * 32), 3);
+    expect(relErr(three, ref.subarray(0, 30))).toBeLessThan(TOL);
+    expect(Array.from(engine.run(x.f32, 16))).toEqual(Array.from(a));
+  });
 });
 
 describe('golden SeaM masks on the golden ResNet20', () => {

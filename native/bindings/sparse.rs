@@ -7,7 +7,7 @@ use crate::kernels::im2col::ConvShape;
 use crate::kernels::infer_dense::dense_conv_fused;
 use crate::kernels::infer_pool::max_pool_2x2;
 use crate::kernels::pooling::PoolGeom;
-use crate::kernels::sparse::{choose_geom, count_nonzero, pack, Lowering, SparseGeom};
+use crate::kernels::sparse::{choose_geom, count_nonzero, pack, SparseGeom};
 use crate::kernels::sparse_conv::{sparse_conv_forward, Epilogue};
 use crate::napi::{expect_len, napi_env, napi_value, Args, OpResult, Ret};
 
@@ -16,12 +16,11 @@ fn shape(a: &mut Args, i: usize) -> Result<ConvShape, String> {
     ConvShape::from_params(a.op, p)
 }
 
-/// sparseConvChoose(params) -> mode * 256 + tile (mode 0 direct, 1 panel).
+/// sparseConvChoose(params) -> mode * 256 + tile (mode 0 direct, 1 panel, 2 lanes).
 fn choose(a: &mut Args) -> OpResult {
     let s = shape(a, 0)?;
     let g = choose_geom(&s);
-    let mode = if g.mode == Lowering::Direct { 0 } else { 1 };
-    Ok(Ret::Number((mode * 256 + g.tile) as f64))
+    Ok(Ret::Number((g.mode.code() * 256 + g.tile) as f64))
 }
 
 /// sparseCountNonzero(w) -> number of nonzero elements.

@@ -39,6 +39,7 @@ mod conv_tests;
 pub mod sparse;
 pub mod sparse_tile;
 pub mod sparse_conv;
+pub mod sparse_lanes;
 pub mod infer_dense;
 mod sparse_tests;
 pub mod infer_pool;

@@ -8,7 +8,8 @@
 
 use super::im2col::{fill_segment, ConvShape};
 use super::sparse::{validate, Lowering, SparseGeom, MAX_TILE};
-use super::sparse_tile::row_tile;
+use super::sparse_lanes::lanes_forward;
+use super::sparse_tile::{rows_chunked, ACC};
 use crate::pool::{num_threads, parallel_ranges, run_on_all, share, SharedMut};
 use std::sync::Mutex;
 
@@ -47,6 +48,13 @@ impl Epilogue<'_> {
         }
     }
 
+    /// relu?(a + bias[o] + residual[yi]): one value of output element yi (channel o).
+    #[inline]
+    pub fn value(&self, o: usize, yi: usize, a: f32) -> f32 {
+        let v = a + self.bias.map_or(0.0, |b| b[o]) + self.residual.map_or(0.0, |r| r[yi]);
+        if self.relu { v.max(0.0) } else { v }
+    }
+
     /// dst[i] = relu?(acc[i] + bias[o] + residual[y0 + i]).
     #[inline]
     pub fn emit(&self, o: usize, y0: usize, acc: &[f32], dst: &mut [f32]) {
@@ -70,10 +78,10 @@ impl Epilogue<'_> {
 }
 
 /// The source buffer, kept between calls (no page faults from fresh allocations per layer).
-static SOURCE: Mutex<Vec<f32>> = Mutex::new(Vec::new());
+pub(super) static SOURCE: Mutex<Vec<f32>> = Mutex::new(Vec::new());
 
 /// The direct source planes of one input channel `img` (H x W) into `d` (sh*sw planes).
-fn fill_channel(s: &ConvShape, img: &[f32], d: &mut [f32]) {
+pub(super) fn fill_channel(s: &ConvShape, img: &[f32], d: &mut [f32]) {
     let (hp, wp) = SparseGeom::padded(s);
     if s.sh == 1 && s.sw == 1 {
         d[..s.ph * wp].fill(0.0);
@@ -159,41 +167,53 @@ fn build_panels(s: &ConvShape, tile: usize, x: &[f32], src: &mut [f32]) {
     });
 }
 
+/// Source floats per chunk of input channels and the number of chunks for `rows_chunked`. Direct
+/// lowering: the rows a tile reads of a chunk's channels fill about 24 KB (most of L1); on Zen 4
+/// that makes VGG16's 32x32 / 16x16 / 8x8 layers at keep 10% 9% / 10% / 7% faster than one pass.
+/// Panels: one chunk.
+fn channel_chunks(s: &ConvShape, g: &SparseGeom) -> (usize, usize) {
+    if g.mode != Lowering::Direct {
+        return (usize::MAX, 1);
+    }
+    let (hp, wp) = SparseGeom::padded(s);
+    let cplane = s.sh * s.sw * hp * wp;
+    let touched = (g.tile + (s.kh - 1) * s.dh * wp + s.kw * s.dw).min(cplane) * 4;
+    let cc = (24 * 1024 / touched).clamp(1, s.c.max(1));
+    (cc * cplane, s.c.max(1).div_ceil(cc))
+}
+
 /// Calls `f(first, len)` for the runs of valid output positions of tile `ti`: `first` is the
 /// index into y's image plane (oh*OW+ow) plus the image, `len` the run length, and the run's
-/// offset within the tile.
+/// offset within the tile. Direct or Panel lowering (Lanes has its own loop).
 #[inline]
 fn for_runs(s: &ConvShape, g: &SparseGeom, ti: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
     let t = g.tile;
-    match g.mode {
-        Lowering::Direct => {
-            let (_, wp) = SparseGeom::padded(s);
-            let len = SparseGeom::direct_len(s);
-            let tpi = len.div_ceil(t);
-            let (n, q0) = (ti / tpi, (ti % tpi) * t);
-            let q1 = (q0 + t).min(len);
-            let mut q = q0;
-            while q < q1 {
-                let (oh, ow) = (q / wp, q % wp);
-                if ow < s.ow {
-                    let run = (s.ow - ow).min(q1 - q);
-                    f(n, oh * s.ow + ow, run, q - q0);
-                    q += run;
-                } else {
-                    q += wp - ow;
-                }
+    if g.mode == Lowering::Direct {
+        let (_, wp) = SparseGeom::padded(s);
+        let len = SparseGeom::direct_len(s);
+        let tpi = len.div_ceil(t);
+        let (n, q0) = (ti / tpi, (ti % tpi) * t);
+        let q1 = (q0 + t).min(len);
+        let mut q = q0;
+        while q < q1 {
+            let (oh, ow) = (q / wp, q % wp);
+            if ow < s.ow {
+                let run = (s.ow - ow).min(q1 - q);
+                f(n, oh * s.ow + ow, run, q - q0);
+                q += run;
+            } else {
+                q += wp - ow;
             }
         }
-        Lowering::Panel => {
-            let ohw = s.ohw();
-            let (q0, q1) = (ti * t, ((ti + 1) * t).min(s.n * ohw));
-            let mut q = q0;
-            while q < q1 {
-                let (n, p) = (q / ohw, q % ohw);
-                let run = (ohw - p).min(q1 - q);
-                f(n, p, run, q - q0);
-                q += run;
-            }
+    } else {
+        let ohw = s.ohw();
+        let (q0, q1) = (ti * t, ((ti + 1) * t).min(s.n * ohw));
+        let mut q = q0;
+        while q < q1 {
+            let (n, p) = (q / ohw, q % ohw);
+            let run = (ohw - p).min(q1 - q);
+            f(n, p, run, q - q0);
+            q += run;
         }
     }
 }
@@ -210,34 +230,35 @@ pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], r
     if s.n == 0 {
         return Ok(());
     }
+    if g.mode == Lowering::Lanes {
+        lanes_forward(s, g, x, row_ptr, offs, vals, ep, y);
+        return Ok(());
+    }
     let t = g.tile;
     let threads = num_threads();
     if g.mode == Lowering::Direct && threads > 1 && (s.n.is_multiple_of(threads) || s.n >= 4 * threads) {
         direct_by_image(s, g, x, row_ptr, offs, vals, ep, y, threads);
         return Ok(());
     }
-    let (tiles, src_len) = match g.mode {
-        Lowering::Direct => {
-            let (hp, wp) = SparseGeom::padded(s);
-            (s.n * SparseGeom::direct_len(s).div_ceil(t), s.n * SparseGeom::planes(s) * hp * wp + MAX_TILE)
-        }
-        Lowering::Panel => {
-            let p = (s.n * s.ohw()).div_ceil(t);
-            (p, p * s.ckk().max(1) * t)
-        }
+    let direct = g.mode == Lowering::Direct;
+    let (tiles, src_len) = if direct {
+        let (hp, wp) = SparseGeom::padded(s);
+        (s.n * SparseGeom::direct_len(s).div_ceil(t), s.n * SparseGeom::planes(s) * hp * wp + MAX_TILE)
+    } else {
+        let p = (s.n * s.ohw()).div_ceil(t);
+        (p, p * s.ckk().max(1) * t)
     };
     let mut guard = SOURCE.lock().unwrap_or_else(|e| e.into_inner());
     if guard.len() < src_len {
         *guard = vec![0.0; src_len];
     }
     let src = &mut guard[..src_len];
-    match g.mode {
-        Lowering::Direct => {
-            build_direct(s, x, src);
-            let n = src_len - MAX_TILE;
-            src[n..].fill(0.0);
-        }
-        Lowering::Panel => build_panels(s, t, x, src),
+    if direct {
+        build_direct(s, x, src);
+        let n = src_len - MAX_TILE;
+        src[n..].fill(0.0);
+    } else {
+        build_panels(s, t, x, src);
     }
     let src: &[f32] = src;
     // Enough units for every thread; consecutive units share a tile (its source stays in cache).
@@ -246,31 +267,32 @@ pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], r
     let panel = s.ckk().max(1) * t;
     let (ohw, yp) = (s.ohw(), SharedMut::new(y));
     let yp = &yp;
+    let (span, chunks) = channel_chunks(s, g);
     let work = |range: std::ops::Range<usize>| {
-        let mut acc = [0.0f32; MAX_TILE];
-        for u in range {
-            let (ti, bi) = (u / ob, u % ob);
-            let base = match g.mode {
-                Lowering::Direct => {
+        ACC.with_borrow_mut(|(acc, cur)| {
+            for u in range {
+                let (ti, bi) = (u / ob, u % ob);
+                let base = if direct {
                     let tpi = SparseGeom::direct_len(s).div_ceil(t);
                     let (hp, wp) = SparseGeom::padded(s);
                     (ti / tpi) * SparseGeom::planes(s) * hp * wp + (ti % tpi) * t
-                }
-                Lowering::Panel => ti * panel,
-            };
-            for o in share(s.o, ob, bi) {
-                let (j0, j1) = (row_ptr[o] as usize, row_ptr[o + 1] as usize);
+                } else {
+                    ti * panel
+                };
+                let os = share(s.o, ob, bi);
                 // Safety: validate() bounded every offset by max_offset, and the source holds
                 // max_offset + tile floats past every tile base (padded planes / panel / slack).
-                unsafe { row_tile(t, src.as_ptr().add(base), &offs[j0..j1], &vals[j0..j1], &mut acc) };
-                for_runs(s, g, ti, |n, p, len, e| {
-                    let y0 = (n * s.o + o) * ohw + p;
-                    // Safety: (tile, o) pairs are disjoint across units, so are their runs of y.
-                    let dst = unsafe { yp.slice(y0, len) };
-                    ep.emit(o, y0, &acc[e..e + len], dst);
-                });
+                unsafe { rows_chunked(t, src.as_ptr().add(base), os.clone(), row_ptr, offs, vals, span, chunks, acc, cur) };
+                for (i, o) in os.enumerate() {
+                    for_runs(s, g, ti, |n, p, len, e| {
+                        let y0 = (n * s.o + o) * ohw + p;
+                        // Safety: (tile, o) pairs are disjoint across units, so are their runs of y.
+                        let dst = unsafe { yp.slice(y0, len) };
+                        ep.emit(o, y0, &acc[i * t + e..][..len], dst);
+                    });
+                }
             }
-        }
+        })
     };
     let parts = threads.min(units).max(1);
     if parts == 1 {
@@ -309,32 +331,33 @@ fn direct_by_image(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], of
         if th >= parts {
             return;
         }
-        let mut acc = [0.0f32; MAX_TILE];
         let mut runs: Vec<(usize, usize, usize)> = Vec::with_capacity(MAX_TILE);
-        for n in share(s.n, parts, th) {
-            // Safety: image n's region of the source is written and read only by this thread.
-            let d = unsafe { sp.slice(n * ist, ist) };
-            for c in 0..s.c {
-                fill_channel(s, &x[(n * s.c + c) * hw..][..hw], &mut d[c * cplane..(c + 1) * cplane]);
-            }
-            d[planes * plane..].fill(0.0);
-            for tl in 0..tpi {
-                // The tile's runs of valid positions, found once for all output channels.
-                runs.clear();
-                for_runs(s, g, n * tpi + tl, |_, p, len, e| runs.push((n * s.o * ohw + p, len, e)));
-                for o in 0..s.o {
-                    let (j0, j1) = (row_ptr[o] as usize, row_ptr[o + 1] as usize);
+        let (span, chunks) = channel_chunks(s, g);
+        ACC.with_borrow_mut(|(acc, cur)| {
+            for n in share(s.n, parts, th) {
+                // Safety: image n's region of the source is written and read only by this thread.
+                let d = unsafe { sp.slice(n * ist, ist) };
+                for c in 0..s.c {
+                    fill_channel(s, &x[(n * s.c + c) * hw..][..hw], &mut d[c * cplane..(c + 1) * cplane]);
+                }
+                d[planes * plane..].fill(0.0);
+                for tl in 0..tpi {
                     // Safety: validate() bounded every offset by max_offset; the region holds
                     // max_offset + tile floats past every tile base (padded planes + slack).
-                    unsafe { row_tile(t, d.as_ptr().add(tl * t), &offs[j0..j1], &vals[j0..j1], &mut acc) };
-                    for &(p, len, e) in &runs {
-                        let y0 = p + o * ohw;
-                        // Safety: image n's outputs are written only by this thread.
-                        let dst = unsafe { yp.slice(y0, len) };
-                        ep.emit(o, y0, &acc[e..e + len], dst);
+                    unsafe { rows_chunked(t, d.as_ptr().add(tl * t), 0..s.o, row_ptr, offs, vals, span, chunks, acc, cur) };
+                    // The tile's runs of valid positions, found once for all output channels.
+                    runs.clear();
+                    for_runs(s, g, n * tpi + tl, |_, p, len, e| runs.push((n * s.o * ohw + p, len, e)));
+                    for o in 0..s.o {
+                        for &(p, len, e) in &runs {
+                            let y0 = p + o * ohw;
+                            // Safety: image n's outputs are written only by this thread.
+                            let dst = unsafe { yp.slice(y0, len) };
+                            ep.emit(o, y0, &acc[o * t + e..][..len], dst);
+                        }
                     }
                 }
             }
-        }
+        });
     });
 }

@@ -1,6 +1,7 @@
-//! Sparse conv against the dense conv (the reference) over shapes that exercise both lowerings,
-//! every tile width, stride/padding/dilation, 1x1 and Linear-as-conv, with the fused epilogue;
-//! the portable micro-kernel against the AVX-512 one; determinism; rejection of bad CSR input.
+//! Sparse conv against the dense conv (the reference) over shapes that exercise every lowering
+//! (lanes with full and partial groups of images), every tile width, stride/padding/dilation,
+//! 1x1 and Linear-as-conv, with the fused epilogue; the lowering chosen per shape and batch; the
+//! portable micro-kernel against the AVX-512 one; determinism; rejection of bad CSR input.
 #![cfg(test)]
 
 use super::conv::conv2d_forward;
@@ -62,13 +63,14 @@ fn all_geoms(s: [usize; 14]) -> Vec<SparseGeom> {
     let sh = shape(s);
     let mut v: Vec<SparseGeom> = [16, 48, 64, 128].iter().map(|&t| SparseGeom { mode: Lowering::Panel, tile: t }).collect();
     v.extend([16, 32, 80, 128].iter().map(|&t| SparseGeom { mode: Lowering::Direct, tile: t }));
+    v.extend([16, 48, 96, 128].iter().map(|&t| SparseGeom { mode: Lowering::Lanes, tile: t }));
     v.push(choose_geom(&sh));
     v
 }
 
 #[test]
 fn sparse_conv_matches_dense() {
-    let cases: [[usize; 14]; 11] = [
+    let cases: [[usize; 14]; 13] = [
         [2, 8, 12, 12, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1],  // 3x3 pad 1
         [3, 5, 9, 7, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1],     // stride 2, odd sizes
         [2, 16, 8, 8, 32, 1, 1, 2, 2, 0, 0, 1, 1, 1],   // 1x1 stride 2 (downsample)
@@ -80,12 +82,24 @@ fn sparse_conv_matches_dense() {
         [4, 4, 10, 10, 5, 3, 3, 1, 1, 2, 2, 2, 2, 1],   // dilation 2, images split over threads
         [4, 5, 9, 9, 6, 3, 3, 2, 2, 2, 2, 2, 2, 1],     // stride 2 + dilation 2 (phase planes)
         [2, 3, 9, 8, 4, 3, 3, 2, 1, 1, 1, 1, 1, 1],     // stride 2 x 1
+        [20, 8, 4, 4, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1],   // two groups of lanes, the second partial
+        [16, 24, 2, 2, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1],   // 2x2 map, one full group
     ];
     for (i, p) in cases.iter().enumerate() {
         for keep in [0.0, 0.1, 0.5, 1.0] {
             check(*p, keep, &all_geoms(*p), 100 + i as u64);
         }
     }
+}
+
+#[test]
+fn lanes_for_small_maps_with_enough_images() {
+    let conv = |n: usize, hw: usize| shape([n, 512, hw, hw, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1]);
+    assert_eq!(choose_geom(&conv(16, 4)).mode, Lowering::Lanes);
+    assert_eq!(choose_geom(&conv(32, 2)).mode, Lowering::Lanes);
+    assert_eq!(choose_geom(&conv(8, 4)).mode, Lowering::Panel);
+    assert_eq!(choose_geom(&conv(17, 4)).mode, Lowering::Panel); // the second group mostly empty
+    assert_eq!(choose_geom(&conv(16, 8)).mode, Lowering::Direct);
 }
 
 #[test]
@@ -99,7 +113,7 @@ fn avx512_tile_matches_portable() {
             let (mut a, mut b) = ([0.0f32; MAX_TILE], [0.0f32; MAX_TILE]);
             unsafe {
                 row_tile(tile, src.as_ptr(), &offs, &vals, &mut a);
-                row_portable(tile, src.as_ptr(), &offs, &vals, &mut b);
+                row_portable(src.as_ptr(), &offs, &vals, &mut b[..tile], false);
             }
             assert_close(&format!("tile {tile} nnz {nnz}"), &a[..tile], &b[..tile], 1e-5);
         }

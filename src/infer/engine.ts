@@ -3,6 +3,7 @@
 // comes); each step is one native call with the epilogue (bias, residual, ReLU) fused in.
 import { native } from '../native.js';
 import { convParams, type ConvStep, type Graph, type Step } from './graph.js';
+import { packSparse, sparseLowering, type SparseWeights } from './pack.js';
 import type { LayerPlan } from './plan.js';
 
 const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
@@ -13,6 +14,8 @@ interface Bound {
   y: Float32Array;
   residual: Float32Array | null;
   params: Int32Array;
+  /** the packing of a sparse conv for the bound batch */
+  sparse: SparseWeights | null;
 }
 
 export class InferenceEngine {
@@ -27,6 +30,8 @@ export class InferenceEngine {
   private batch = 0;
   private bound: Bound[] = [];
   private argmax = new Int32Array(0);
+  /** every packing made so far per sparse conv (the planned one first), one per lowering */
+  private readonly packs = new Map<ConvStep, SparseWeights[]>();
 
   constructor(private readonly graph: Graph, private readonly plans: Map<ConvStep, LayerPlan>) {
     this.inputShape = graph.shapes[0];
@@ -78,10 +83,22 @@ export class InferenceEngine {
         } else params = Int32Array.from([batch * c, h * w]);
       }
       const residual = step.kind === 'conv' && step.residual !== null ? view(step.residual, placeholder) : null;
-      return { step, x: view(step.input, placeholder), y: view(step.output, placeholder), residual, params };
+      const sparse = step.kind === 'conv' ? this.sparseFor(this.plans.get(step)!, batch) : null;
+      return { step, x: view(step.input, placeholder), y: view(step.output, placeholder), residual, params, sparse };
     });
     this.argmax = new Int32Array(pool);
     this.batch = batch;
+  }
+
+  /** The layer's sparse weights packed for the lowering the addon picks at this batch size. */
+  private sparseFor(plan: LayerPlan, batch: number): SparseWeights | null {
+    if (!plan.sparse) return null;
+    const code = sparseLowering(plan.step.geom, batch);
+    const have = this.packs.get(plan.step) ?? [plan.sparse];
+    let sw = have.find((p) => p.mode * 256 + p.tile === code);
+    if (!sw) have.push((sw = packSparse(plan.step.geom, plan.step.layer.weight, batch)));
+    this.packs.set(plan.step, have);
+    return sw;
   }
 
   /** Logits for `batch` images in x (NCHW, batch * C*H*W floats); a new array of batch * outputSize. */
@@ -106,8 +123,7 @@ export class InferenceEngine {
   private exec(b: Bound, x: Float32Array, residual: Float32Array | null): void {
     const s = b.step;
     if (s.kind === 'conv') {
-      const plan = this.plans.get(s)!;
-      const sp = plan.sparse;
+      const sp = b.sparse;
       if (sp) native.sparseConvForward(x, sp.rowPtr, sp.offs, sp.vals, s.layer.bias, residual, b.y, b.params, sp.mode, sp.tile, s.relu);
       else native.denseConvFused(x, s.layer.weight, s.layer.bias, residual, b.y, b.params, s.relu);
     } else if (s.kind === 'maxpool') {

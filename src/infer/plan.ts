@@ -1,12 +1,12 @@
 // planModel: walks the model (graph.ts), folds BatchNorm and masks (fold.ts), and chooses per
 // conv/linear a dense kernel (packed-GEMM conv with folded weights) or a sparse one (CSR of the
-// kept weights, native/kernels/sparse*.rs) from its density and shape; packs the sparse weights.
-import { native } from '../native.js';
+// kept weights, native/kernels/sparse*.rs) from its density and shape; packs the sparse weights (pack.ts).
 import type { Module } from '../nn/index.js';
 import { buildGraph, convParams, type ConvGeometry, type ConvStep } from './graph.js';
 import { InferenceEngine } from './engine.js';
+import { packSparse, type SparseWeights } from './pack.js';
 
-export { convParams };
+export { convParams, packSparse, type SparseWeights };
 
 export type KernelChoice = 'auto' | 'dense' | 'sparse';
 
@@ -17,19 +17,12 @@ export interface PlanOptions {
   sparseBelow?: number;
 }
 
-export interface SparseWeights {
-  mode: number;
-  tile: number;
-  rowPtr: Int32Array;
-  offs: Int32Array;
-  vals: Float32Array;
-}
-
 export interface LayerPlan {
   step: ConvStep;
   kernel: 'dense' | 'sparse';
   /** why this kernel, e.g. "density 0.10 < 0.40 (3x3, 32x32)" */
   reason: string;
+  /** packed for the batch of the plan's sample shape (1 when it has none); see engine.ts */
   sparse: SparseWeights | null;
 }
 
@@ -65,29 +58,20 @@ export function chooseKernel(g: ConvGeometry, density: number, opts: PlanOptions
     : { kernel: 'dense', reason: `density ${d} >= ${limit} (${what})` };
 }
 
-/** Packs a folded weight into the CSR the sparse kernel reads, with the lowering chosen for its shape. */
-export function packSparse(g: ConvGeometry, weight: Float32Array): SparseWeights {
-  const p = convParams(g, 1);
-  const code = native.sparseConvChoose(p);
-  const [mode, tile] = [code >> 8, code & 255];
-  const nnz = native.sparseCountNonzero(weight);
-  const sw: SparseWeights = { mode, tile, rowPtr: new Int32Array(g.o + 1), offs: new Int32Array(nnz), vals: new Float32Array(nnz) };
-  native.sparseConvPack(weight, p, mode, tile, sw.rowPtr, sw.offs, sw.vals);
-  return sw;
-}
-
 /**
  * Plans the model for inference on images of sampleShape ([C, H, W] or [N, C, H, W]; the batch is
- * given per run). The model's weights are copied (folded) now: later changes to the model do not
- * reach the engine; plan again after changing masks or weights.
+ * given per run, N only picks the sparse packing made up front, see pack.ts). The model's weights
+ * are copied (folded) now: later changes to the model do not reach the engine; plan again after
+ * changing masks or weights.
  */
 export function planModel(model: Module, sampleShape: readonly number[], opts: PlanOptions = {}): InferenceEngine {
   const graph = buildGraph(model, sampleShape);
+  const batch = sampleShape.length === 4 ? sampleShape[0] : 1;
   const layers = new Map<ConvStep, LayerPlan>();
   for (const step of graph.steps) {
     if (step.kind !== 'conv') continue;
     const { kernel, reason } = chooseKernel(step.geom, step.layer.density, opts);
-    layers.set(step, { step, kernel, reason, sparse: kernel === 'sparse' ? packSparse(step.geom, step.layer.weight) : null });
+    layers.set(step, { step, kernel, reason, sparse: kernel === 'sparse' ? packSparse(step.geom, step.layer.weight, batch) : null });
   }
   return new InferenceEngine(graph, layers);
 }
