@@ -128,6 +128,9 @@ pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f3
     if s.n == 0 {
         return;
     }
+    if super::conv_winograd::wanted(s) {
+        return super::conv_winograd::forward(s, x, w, bias, y, epi);
+    }
     // The weights are packed once for the whole batch and shared read-only by all threads.
     let pal = packed_a_len(og, k);
     WPACK.with(|wp| {

@@ -106,6 +106,25 @@ fn conv_fixed_cases() {
     }
 }
 
+/// Shapes the Winograd F(2x2, 3x3) forward takes: odd and even sizes, padding 0 / 1 / 2, tiny maps.
+#[test]
+fn conv_winograd_cases() {
+    let mut rng = Rng::new(12);
+    for p in [
+        [3, 64, 9, 11, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+        [8, 65, 8, 8, 64, 3, 3, 1, 1, 0, 0, 1, 1, 1],
+        [2, 64, 13, 7, 77, 3, 3, 1, 1, 2, 2, 1, 1, 1],
+        [16, 96, 2, 2, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+        [1, 64, 16, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+    ] {
+        let s = ConvShape::from_params("test", &p).unwrap();
+        if std::env::var("SEAM_WINOGRAD").as_deref() != Ok("0") {
+            assert!(super::conv_winograd::wanted(&s), "{}", s.describe());
+        }
+        check(p, &mut rng);
+    }
+}
+
 #[test]
 fn conv_random_cases() {
     let mut rng = Rng::new(11);

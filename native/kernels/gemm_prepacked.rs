@@ -28,6 +28,22 @@ pub fn b_strips(n: usize) -> impl Iterator<Item = (usize, usize)> {
     })
 }
 
+/// The A strips of an m-row operand: (first row, height incl. zero padding). Strip i0 holds
+/// element (row r, depth p) at i0 * k + p * height + (r - i0).
+pub fn a_strips(m: usize) -> impl Iterator<Item = (usize, usize)> {
+    let ia: &'static Isa = isa();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        if i >= m {
+            return None;
+        }
+        let h = ia.strip_h(m - i);
+        let r = (i, h);
+        i += h;
+        Some(r)
+    })
+}
+
 /// Packs op(A) (m x k; `ta`: stored k x m with leading dim lda) into `dst`.
 pub fn pack_a_full(ta: bool, m: usize, k: usize, a: &[f32], lda: usize, dst: &mut [f32]) {
     assert!(dst.len() >= packed_a_len(m, k) && a.len() >= need(ta, m, k, lda), "pack_a_full: buffer too small");
