@@ -11,7 +11,7 @@ use super::gemm::Scratch;
 use super::gemm_prepacked::{a_strips, pack_a_full_par, pack_b_full, packed_a_len, packed_b_len, sgemm_packed};
 use super::im2col::ConvShape;
 use super::simd::multiversion;
-use crate::pool::{num_threads, run_on_all, share, SharedMut};
+use crate::pool::{num_threads, parallel_for, run_on_all, share, SharedMut};
 use std::cell::RefCell;
 
 /// Aim for at least this many tiles per chunk (the GEMMs' column count).
@@ -26,14 +26,16 @@ thread_local! {
 }
 
 /// Where F(2x2, 3x3) pays: a 3x3 stride-1 undilated ungrouped conv with enough channels for the
-/// 16 GEMMs to run near peak, and enough output pixels to repay the weight transform. Measured
-/// on Zen 4 (one thread, batch 16 and 64): every VGG16 / ResNet20 layer with C, O >= 64 gains
-/// (2x2 maps 4-13%, 4x4 to 32x32 maps 8-40%); at 32 channels the direct GEMM wins by ~8%.
+/// 16 GEMMs to run near peak, and enough output pixels to repay the weight transform (which
+/// reads the weights and writes 16/9 of them). Measured on Zen 4, one thread, in VGG16 and
+/// ResNet20 at batch 16 and 64: layers with C, O >= 64 gain 8-40% from 4x4 maps up; at 32
+/// channels the direct GEMM wins by ~8%; 512-channel 2x2 maps at batch 16 (64 pixels) lose 50%
+/// when their weights come cold from memory, as they do in a model.
 pub fn wanted(s: &ConvShape) -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let on = *ON.get_or_init(|| std::env::var("SEAM_WINOGRAD").map_or(true, |v| v != "0"));
     on && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.g == 1
-        && s.c >= 64 && s.o >= 64 && s.n * s.ohw() * 8 >= s.c
+        && s.c >= 64 && s.o >= 64 && 2 * s.n * s.ohw() >= s.c
 }
 
 /// Distance between consecutive transform-point planes of `len` floats: one cache line more than
@@ -106,44 +108,56 @@ pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mu
 /// The 16 matrices U[xi] (O x C) of G g G^T over the 3x3 filters g = w[o][c], written straight
 /// into packed-A form at pu[xi * su..]. The weights as an O x 9C matrix are packed first (strips
 /// of h rows, k-major), so each (strip, c) reads its 9 taps as 9 runs of h floats and writes its
-/// 16 transform points as 16 runs of h floats: every access is contiguous.
+/// transform points as runs of h floats: every access is contiguous. The four rows of G g G^T
+/// (transform points 4i..4i+3, a contiguous quarter of pu) run in parallel.
 fn transform_weights_packed(w: &[f32], o: usize, c: usize, su: usize, pu: &mut [f32], scratch: &mut Scratch) {
     let packed = scratch.get(packed_a_len(o, 9 * c));
     pack_a_full_par(false, o, 9 * c, w, 9 * c, packed);
-    for (i0, h) in a_strips(o) {
-        transform_strip(&packed[i0 * 9 * c..][..9 * c * h], h, c, su, &mut pu[i0 * c..]);
-    }
+    let packed = &*packed;
+    let pp = SharedMut::new(pu);
+    let pp = &pp;
+    parallel_for(4, |i| {
+        // Safety: row i writes only transform points 4i..4i+3, pu[4i * su .. (4i + 4) * su].
+        let quarter = unsafe { pp.slice(4 * i * su, 4 * su) };
+        for (i0, h) in a_strips(o) {
+            transform_strip(&packed[i0 * 9 * c..][..9 * c * h], [h, c, su, i], &mut quarter[i0 * c..]);
+        }
+    });
 }
 
 multiversion! {
-    /// One strip of h (padded) output channels: taps[(ci * 9 + k) * h + r] -> u[xi * su + ci * h + r].
-    fn transform_strip(taps: &[f32], h: usize, c: usize, su: usize, u: &mut [f32]) {
+    /// Row i of G g G^T for one strip of h (<= 16, padded) output channels; dims = [h, C, su, i]:
+    /// taps[(ci * 9 + k) * h + r] -> u[j * su + ci * h + r] for transform point 4i + j.
+    fn transform_strip(taps: &[f32], dims: [usize; 4], u: &mut [f32]) {
+        let [h, c, su, i] = dims;
+        let half_sum = |a: f32, b: f32, d: f32| 0.5 * (a + b + d);
+        let half_alt = |a: f32, b: f32, d: f32| 0.5 * (a - b + d);
         for ci in 0..c {
             let g = |k: usize| &taps[(ci * 9 + k) * h..][..h];
-            // rows of G g (per column j): g_j, (g_j + g_3+j + g_6+j)/2, (g_j - g_3+j + g_6+j)/2, g_6+j
-            let mut r = [[[0f32; 16]; 3]; 4];
-            for j in 0..3 {
+            // row i of G g (per column j): g_j, (g_j + g_3+j + g_6+j)/2, (g_j - g_3+j + g_6+j)/2, g_6+j
+            let mut r = [[0f32; 16]; 3];
+            for (j, rj) in r.iter_mut().enumerate() {
                 let (a, b, d) = (g(j), g(3 + j), g(6 + j));
                 for l in 0..h {
-                    r[0][j][l] = a[l];
-                    r[1][j][l] = 0.5 * (a[l] + b[l] + d[l]);
-                    r[2][j][l] = 0.5 * (a[l] - b[l] + d[l]);
-                    r[3][j][l] = d[l];
+                    rj[l] = match i {
+                        0 => a[l],
+                        1 => half_sum(a[l], b[l], d[l]),
+                        2 => half_alt(a[l], b[l], d[l]),
+                        _ => d[l],
+                    };
                 }
             }
             // the same on columns
-            for (i, ri) in r.iter().enumerate() {
-                let (a, b, d) = (&ri[0], &ri[1], &ri[2]);
-                let out = |j: usize| (4 * i + j) * su + ci * h;
-                u[out(0)..][..h].copy_from_slice(&a[..h]);
-                for (l, v) in u[out(1)..][..h].iter_mut().enumerate() {
-                    *v = 0.5 * (a[l] + b[l] + d[l]);
-                }
-                for (l, v) in u[out(2)..][..h].iter_mut().enumerate() {
-                    *v = 0.5 * (a[l] - b[l] + d[l]);
-                }
-                u[out(3)..][..h].copy_from_slice(&d[..h]);
+            let (a, b, d) = (&r[0], &r[1], &r[2]);
+            let out = |j: usize| j * su + ci * h;
+            u[out(0)..][..h].copy_from_slice(&a[..h]);
+            for (l, v) in u[out(1)..][..h].iter_mut().enumerate() {
+                *v = half_sum(a[l], b[l], d[l]);
             }
+            for (l, v) in u[out(2)..][..h].iter_mut().enumerate() {
+                *v = half_alt(a[l], b[l], d[l]);
+            }
+            u[out(3)..][..h].copy_from_slice(&d[..h]);
         }
     }
 }
