@@ -139,6 +139,22 @@ pub fn share(n: usize, parts: usize, t: usize) -> Range<usize> {
     (t * n / parts)..((t + 1) * n / parts)
 }
 
+/// Runs `f(t, share(n, parts, t))` on pool threads t < parts = min(threads, n) (in line when
+/// parts is 1); returns parts. The split depends only on n and the pool size.
+pub fn run_shares(n: usize, f: impl Fn(usize, Range<usize>) + Sync) -> usize {
+    let parts = num_threads().min(n).max(1);
+    if parts == 1 {
+        f(0, 0..n);
+    } else {
+        run_on_all(&|t| {
+            if t < parts {
+                f(t, share(n, parts, t))
+            }
+        });
+    }
+    parts
+}
+
 /// Calls `f(range)` on contiguous, disjoint ranges covering `0..n`, one per thread, splitting
 /// only when each range would hold at least `min_per_thread` items.
 pub fn parallel_ranges(n: usize, min_per_thread: usize, f: impl Fn(Range<usize>) + Sync) {

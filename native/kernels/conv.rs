@@ -11,9 +11,8 @@ use super::gemm_nt::sgemm_nt_acc;
 use super::gemm_prepacked::{pack_a_full_par, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a};
 use super::im2col::{col2im_add, group_image, im2col, im2col_packed, ConvShape};
 use super::im2col_s1::{self, im2col_packed_s1, im2col_s1, pad_images, padded_len};
-use crate::pool::{num_threads, parallel_for, run_on_all, share, SharedMut};
+use crate::pool::{num_threads, parallel_for, run_shares, SharedMut};
 use std::cell::RefCell;
-use std::ops::Range;
 
 /// Aim for GEMMs at least this many columns wide (output pixels of the chunk's images).
 const TARGET_COLS: usize = 512;
@@ -29,21 +28,6 @@ thread_local! {
 fn chunk_images(s: &ConvShape) -> usize {
     let per_thread = s.n.div_ceil(num_threads()).max(1);
     TARGET_COLS.div_ceil(s.ohw().max(1)).clamp(1, per_thread)
-}
-
-/// Runs `f(thread, chunks)` over static shares of `0..nch`; returns how many shares there were.
-fn for_chunks(nch: usize, f: impl Fn(usize, Range<usize>) + Sync) -> usize {
-    let parts = num_threads().min(nch).max(1);
-    if parts == 1 {
-        f(0, 0..nch);
-    } else {
-        run_on_all(&|t| {
-            if t < parts {
-                f(t, share(nch, parts, t))
-            }
-        });
-    }
-    parts
 }
 
 /// Copies rows grp*og.. of images b0..b0+bc of an N x O x OHW tensor into an og x (bc*OHW) matrix.
@@ -147,7 +131,7 @@ pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f3
         let bc = chunk_images(s);
         let yp = SharedMut::new(y);
         let yp = &yp;
-        for_chunks(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
+        run_shares(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
             let [s_col, s_out, s_pack, s_pad] = &mut *sc.borrow_mut();
             for ch in chunks {
                 let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
@@ -238,7 +222,7 @@ pub fn conv2d_backward_data(s: &ConvShape, gy: &[f32], w: &[f32], gx: &mut [f32]
         let bc = chunk_images(s);
         let gxp = SharedMut::new(gx);
         let gxp = &gxp;
-        for_chunks(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
+        run_shares(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
             let [s_col, s_gy, s_pack, _] = &mut *sc.borrow_mut();
             for ch in chunks {
                 let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
@@ -302,7 +286,7 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
     let mut partials = vec![0.0f32; (parts - 1) * gw.len()];
     let (gwp, pp) = (SharedMut::new(gw), SharedMut::new(&mut partials));
     let (gwp, pp, wl) = (&gwp, &pp, s.w_len());
-    for_chunks(nch, |t, chunks| SCRATCH.with(|sc| {
+    run_shares(nch, |t, chunks| SCRATCH.with(|sc| {
         let [s_col, s_gy, _, s_pad] = &mut *sc.borrow_mut();
         // Safety: thread t owns its accumulator exclusively.
         let acc = unsafe { if t == 0 { gwp.slice(0, wl) } else { pp.slice((t - 1) * wl, wl) } };

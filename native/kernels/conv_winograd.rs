@@ -11,7 +11,7 @@ use super::gemm::Scratch;
 use super::gemm_prepacked::{a_strips, pack_a_full_par, pack_b_full, packed_a_len, packed_b_len, sgemm_packed};
 use super::im2col::ConvShape;
 use super::simd::multiversion;
-use crate::pool::{num_threads, parallel_for, run_on_all, share, SharedMut};
+use crate::pool::{num_threads, parallel_for, run_shares, SharedMut};
 use std::cell::RefCell;
 
 /// Aim for at least this many tiles per chunk (the GEMMs' column count).
@@ -92,16 +92,7 @@ pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mu
                 e.apply(s, yc, b0, bcn);
             }
         });
-        let parts = num_threads().min(nch).max(1);
-        if parts == 1 {
-            (0..nch).for_each(chunk);
-        } else {
-            run_on_all(&|t| {
-                if t < parts {
-                    share(nch, parts, t).for_each(chunk);
-                }
-            });
-        }
+        run_shares(nch, |_, chunks| chunks.for_each(chunk));
     });
 }
 

@@ -13,36 +13,27 @@ const NC: usize = 512;
 pub fn packed_a_len(m: usize, k: usize) -> usize { m.div_ceil(isa().mr) * isa().mr * k }
 pub fn packed_b_len(n: usize, k: usize) -> usize { n.div_ceil(isa().nr) * isa().nr * k }
 
-/// The B strips of an n-column operand: (first column, width incl. zero padding).
-pub fn b_strips(n: usize) -> impl Iterator<Item = (usize, usize)> {
+/// Strips of a packed operand with `n` rows (A) or columns (B): (first, size incl. zero padding),
+/// sizes from `size(isa, remaining)`.
+fn strips(n: usize, size: fn(&Isa, usize) -> usize) -> impl Iterator<Item = (usize, usize)> {
     let ia: &'static Isa = isa();
     let mut j = 0;
     std::iter::from_fn(move || {
         if j >= n {
             return None;
         }
-        let w = ia.strip_w(n - j);
-        let r = (j, w);
-        j += w;
+        let r = (j, size(ia, n - j));
+        j += r.1;
         Some(r)
     })
 }
 
+/// The B strips of an n-column operand: (first column, width incl. zero padding).
+pub fn b_strips(n: usize) -> impl Iterator<Item = (usize, usize)> { strips(n, Isa::strip_w) }
+
 /// The A strips of an m-row operand: (first row, height incl. zero padding). Strip i0 holds
 /// element (row r, depth p) at i0 * k + p * height + (r - i0).
-pub fn a_strips(m: usize) -> impl Iterator<Item = (usize, usize)> {
-    let ia: &'static Isa = isa();
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        if i >= m {
-            return None;
-        }
-        let h = ia.strip_h(m - i);
-        let r = (i, h);
-        i += h;
-        Some(r)
-    })
-}
+pub fn a_strips(m: usize) -> impl Iterator<Item = (usize, usize)> { strips(m, Isa::strip_h) }
 
 /// Packs op(A) (m x k; `ta`: stored k x m with leading dim lda) into `dst`.
 pub fn pack_a_full(ta: bool, m: usize, k: usize, a: &[f32], lda: usize, dst: &mut [f32]) {

@@ -10,7 +10,7 @@ use super::im2col::{fill_segment, ConvShape};
 use super::sparse::{validate, Lowering, SparseGeom, MAX_TILE};
 use super::sparse_lanes::lanes_forward;
 use super::sparse_tile::{rows_chunked, ACC};
-use crate::pool::{num_threads, parallel_ranges, run_on_all, share, SharedMut};
+use crate::pool::{num_threads, parallel_ranges, run_on_all, run_shares, share, SharedMut};
 use std::sync::Mutex;
 
 /// What is applied to each output value after the convolution sum.
@@ -294,16 +294,7 @@ pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], r
             }
         })
     };
-    let parts = threads.min(units).max(1);
-    if parts == 1 {
-        work(0..units);
-    } else {
-        run_on_all(&|th| {
-            if th < parts {
-                work(share(units, parts, th));
-            }
-        });
-    }
+    run_shares(units, |_, range| work(range));
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use super::im2col::ConvShape;
 use super::sparse::{SparseGeom, LANES, MAX_TILE};
 use super::sparse_conv::{fill_channel, Epilogue, SOURCE};
 use super::sparse_tile::{rows_chunked, ACC};
-use crate::pool::{num_threads, parallel_ranges, run_on_all, share, SharedMut};
+use crate::pool::{num_threads, parallel_ranges, run_shares, share, SharedMut};
 use std::cell::RefCell;
 
 thread_local! {
@@ -126,14 +126,5 @@ pub fn lanes_forward(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], 
             }
         })
     };
-    let parts = threads.min(units).max(1);
-    if parts == 1 {
-        work(0..units);
-    } else {
-        run_on_all(&|th| {
-            if th < parts {
-                work(share(units, parts, th));
-            }
-        });
-    }
+    run_shares(units, |_, range| work(range));
 }
