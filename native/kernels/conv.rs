@@ -276,6 +276,9 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
     if s.n == 0 {
         return;
     }
+    if super::conv_winograd::wanted(s) {
+        return super::conv_winograd_wgrad::backward_weight(s, x, gy, gw);
+    }
     // The grid's junk columns multiply zeros by real inputs: only safe when x is finite.
     let implicit_offs = (implicit::wanted(s) && all_finite(x)).then(|| implicit::row_offsets(s));
     // Implicit chunks: as many images as keep the gy rows L2-sized (fewer tile reductions).

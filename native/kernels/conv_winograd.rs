@@ -20,9 +20,9 @@ const TARGET_TILES: usize = 256;
 thread_local! {
     /// The 16 transformed weight matrices in packed-A form (shared read-only by the pool).
     static WEIGHTS: RefCell<Scratch> = const { RefCell::new(Scratch::new()) };
-    /// Per thread: channels-last padded input, transformed inputs, packed inputs, transform-domain
-    /// outputs, per-filter scratch.
-    static TILES: RefCell<[Scratch; 5]> = const { RefCell::new([Scratch::new(), Scratch::new(), Scratch::new(), Scratch::new(), Scratch::new()]) };
+    /// Per thread: channels-last padded input, transformed inputs, packed GEMM operands (two),
+    /// transform-domain outputs (or output gradients), row scratch.
+    pub(super) static TILES: RefCell<[Scratch; 6]> = const { RefCell::new([const { Scratch::new() }; 6]) };
 }
 
 /// Where F(2x2, 3x3) pays: a 3x3 stride-1 undilated ungrouped conv with enough channels for the
@@ -41,10 +41,13 @@ pub fn wanted(s: &ConvShape) -> bool {
 /// Distance between consecutive transform-point planes of `len` floats: one cache line more than
 /// `len`, so the 16 planes a transform touches together never share L1 sets (`len` is often a
 /// power of two, which would put all 16 at the same offset modulo 4 KB).
-fn plane_stride(len: usize) -> usize { len + 16 }
+pub(super) fn plane_stride(len: usize) -> usize { len + 16 }
 
 /// Tiles per image row and column.
-fn tiles(s: &ConvShape) -> (usize, usize) { (s.oh.div_ceil(2), s.ow.div_ceil(2)) }
+pub(super) fn tiles(s: &ConvShape) -> (usize, usize) { (s.oh.div_ceil(2), s.ow.div_ceil(2)) }
+
+/// The channels-last padded image: every tile's 4x4 patch lies inside (rows -padH .. 2*tilesH+2-padH).
+pub(super) fn padded_dims(th: usize, tw: usize) -> (usize, usize) { (2 * th + 2, 2 * tw + 2) }
 
 /// y = epi(conv(x, w) + bias), as `conv2d_forward_epi` (lengths already checked there).
 pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32], epi: Option<&Epilogue>) {
@@ -54,19 +57,18 @@ pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mu
         let mut pu = ws.borrow_mut();
         let su = plane_stride(pal);
         let pu = pu.get(16 * su);
-        TILES.with(|ts| transform_weights_packed(w, o, c, su, pu, &mut ts.borrow_mut()[4]));
+        TILES.with(|ts| transform_weights_packed(w, o, c, su, pu, &mut ts.borrow_mut()[5]));
         let pu = &*pu;
         let (th, tw) = tiles(s);
         let per_image = th * tw;
-        // Padded so that every tile's 4x4 patch is inside: rows -padH .. 2*tilesH+2-padH.
-        let (hp, wp) = (2 * th + 2, 2 * tw + 2);
+        let (hp, wp) = padded_dims(th, tw);
         let per_thread = s.n.div_ceil(num_threads()).max(1);
         let bc = TARGET_TILES.div_ceil(per_image).clamp(1, per_thread);
         let nch = s.n.div_ceil(bc);
         let yp = SharedMut::new(y);
         let yp = &yp;
         let chunk = |ch: usize| TILES.with(|ts| {
-            let [xt, v, pv, m, tmp] = &mut *ts.borrow_mut();
+            let [xt, v, pv, _, m, tmp] = &mut *ts.borrow_mut();
             let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
             let nt = bcn * per_image;
             let (sv, sm) = (plane_stride(nt * c), plane_stride(o * nt));
@@ -155,7 +157,7 @@ multiversion! {
 
 /// out = f(a, b, d) elementwise (the transforms' combinations, vectorised by the compiler).
 #[inline(always)]
-fn comb(out: &mut [f32], a: &[f32], b: &[f32], d: &[f32], f: impl Fn(f32, f32, f32) -> f32) {
+pub(super) fn comb(out: &mut [f32], a: &[f32], b: &[f32], d: &[f32], f: impl Fn(f32, f32, f32) -> f32) {
     for (((o, &x), &y), &z) in out.iter_mut().zip(a).zip(b).zip(d) {
         *o = f(x, y, z);
     }
@@ -164,7 +166,7 @@ fn comb(out: &mut [f32], a: &[f32], b: &[f32], d: &[f32], f: impl Fn(f32, f32, f
 multiversion! {
     /// One image [C][H][W] -> xt[hp][wp][C] with the image at row padH, column padW and zeros
     /// around it; dims = [C, H, W, padH, padW, hp, wp].
-    fn channels_last_padded(img: &[f32], dims: &[usize; 7], xt: &mut [f32]) {
+    pub(super) fn channels_last_padded(img: &[f32], dims: &[usize; 7], xt: &mut [f32]) {
         let [c, h, w, ph, pw, hp, wp] = *dims;
         xt.fill(0.0);
         for ci in 0..c {
@@ -182,7 +184,7 @@ multiversion! {
     /// B^T d B of every tile of one channels-last padded image, vectorised over the channels;
     /// dims = [C, wp, tilesH, tilesW, first tile, plane stride]. v[xi * stride + tile * C + ci];
     /// `t`: 16 * C floats.
-    fn input_tiles(xt: &[f32], dims: &[usize; 6], t: &mut [f32], v: &mut [f32]) {
+    pub(super) fn input_tiles(xt: &[f32], dims: &[usize; 6], t: &mut [f32], v: &mut [f32]) {
         let [c, wp, th, tw, t0, sv] = *dims;
         let sub = |x: f32, y: f32, _: f32| x - y;
         let add = |x: f32, y: f32, _: f32| x + y;
