@@ -6,6 +6,7 @@
 
 use super::conv_epilogue::Epilogue;
 use super::conv_implicit as implicit;
+use super::conv_wgrad as wgrad;
 use super::gemm::Scratch;
 use super::gemm_nt::sgemm_nt_acc;
 use super::gemm_prepacked::{pack_a_full_par, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a};
@@ -279,7 +280,7 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
         parallel_for(s.o, |o| {
             let mut acc = 0.0f64;
             for b in 0..s.n {
-                acc += gy[(b * s.o + o) * ohw..][..ohw].iter().map(|&v| v as f64).sum::<f64>();
+                acc += super::simd::sum_f64(&gy[(b * s.o + o) * ohw..][..ohw]);
             }
             // Safety: each o is written by exactly one iteration.
             unsafe { gbp.slice(o, 1)[0] = acc as f32 };
@@ -289,10 +290,18 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
     if s.n == 0 {
         return;
     }
+    let outer = wgrad::wanted(s);
     // The grid's junk columns multiply zeros by real inputs: only safe when x is finite.
-    let implicit_offs = (implicit::wanted(s) && all_finite(x)).then(|| implicit::row_offsets(s));
+    let implicit_offs = (!outer && implicit::wanted(s) && all_finite(x)).then(|| implicit::row_offsets(s));
     // Implicit chunks: as many images as keep the gy rows L2-sized (fewer tile reductions).
-    let bc = if implicit_offs.is_some() { implicit::weight_chunk_images(s) } else { chunk_images(s) };
+    let bc = if outer {
+        wgrad::chunk_images(s)
+    } else if implicit_offs.is_some() {
+        implicit::weight_chunk_images(s)
+    } else {
+        chunk_images(s)
+    };
+    let pix = if outer { wgrad::pixel_offsets(s, bc) } else { Vec::new() };
     let nch = s.n.div_ceil(bc);
     let parts = num_threads().min(nch).max(1);
     // Thread 0 sums into gw itself, thread t > 0 into partial t-1; added in thread order below.
@@ -300,13 +309,24 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
     let (gwp, pp) = (SharedMut::new(gw), SharedMut::new(&mut partials));
     let (gwp, pp, wl) = (&gwp, &pp, s.w_len());
     for_chunks(nch, |t, chunks| SCRATCH.with(|sc| {
-        let [s_col, s_gy, _, s_pad] = &mut *sc.borrow_mut();
+        let [s_col, s_gy, s_gwt, s_pad] = &mut *sc.borrow_mut();
         // Safety: thread t owns its accumulator exclusively.
         let acc = unsafe { if t == 0 { gwp.slice(0, wl) } else { pp.slice((t - 1) * wl, wl) } };
+        // The outer-product path sums into a transposed accumulator, stored into acc at the end.
+        let gwt = s_gwt.get(if outer { wl } else { 0 });
+        gwt.fill(0.0);
         for ch in chunks {
             let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
             let ncols = bcn * ohw;
             for grp in 0..s.g {
+                if outer {
+                    let pad = s_pad.get(padded_len(s, bcn));
+                    pad_images(s, x, b0, bcn, grp, pad);
+                    let gyt = s_gy.get(wgrad::gy_len(s, bcn));
+                    wgrad::pack_gy(s, gy, b0, bcn, grp, gyt);
+                    wgrad::accumulate(s, bcn, gyt, pad, &pix[..ncols], &mut gwt[grp * og * k..][..og * k]);
+                    continue;
+                }
                 if let Some(offs) = &implicit_offs {
                     // Straight from the padded images: no column matrix.
                     let pad = s_pad.get(padded_len(s, bcn) + implicit::SLACK);
@@ -338,6 +358,9 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
                 };
                 sgemm_nt_acc(og, k, ncols, a, lda, b, ldb, &mut acc[grp * og * k..][..og * k], k);
             }
+        }
+        if outer {
+            wgrad::store_transposed(s, gwt, acc);
         }
     }));
     if parts > 1 {

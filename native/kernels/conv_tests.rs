@@ -107,6 +107,24 @@ fn conv_fixed_cases() {
 }
 
 #[test]
+fn conv_outer_product_weight_grad_cases() {
+    // Shapes for conv_wgrad: 1 and 2 vectors of channels, group tiles with tails, strides,
+    // dilation, groups, KH != 3, pixel counts that are not multiples of 16, several chunks.
+    let mut rng = Rng::new(12);
+    for p in [
+        [3, 5, 7, 9, 48, 3, 3, 2, 2, 1, 1, 2, 1, 1],
+        [4, 6, 6, 6, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2],
+        [2, 3, 19, 19, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+        [6, 32, 2, 2, 32, 5, 3, 1, 1, 2, 1, 1, 1, 1],
+        [40, 8, 4, 4, 96, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+    ] {
+        let s = ConvShape::from_params("test", &p).unwrap();
+        assert!(super::conv_wgrad::wanted(&s) || !super::simd::has_avx512(), "{}", s.describe());
+        check(p, &mut rng);
+    }
+}
+
+#[test]
 fn conv_random_cases() {
     let mut rng = Rng::new(11);
     for _ in 0..60 {

@@ -27,6 +27,7 @@ pub mod conv;
 pub mod conv_implicit;
 pub mod conv_rows;
 pub mod conv_epilogue;
+pub mod conv_wgrad;
 mod gemm_pack;
 mod gemm_portable;
 #[cfg(target_arch = "x86_64")]
