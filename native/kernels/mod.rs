@@ -43,3 +43,4 @@ pub mod sparse_conv;
 pub mod infer_dense;
 mod sparse_tests;
 pub mod infer_pool;
+mod pool_2x2;
