@@ -62,7 +62,7 @@ pub fn pack_gy(s: &ConvShape, gy: &[f32], b0: usize, bc: usize, grp: usize, out:
             // Safety: rows 0..16 of `src` hold ohw values each; 16 pixels x wv strides fit in `dst`.
             unsafe {
                 for p in (0..full).step_by(16) {
-                    avx512::transpose16(src.as_ptr().add(p), ohw, dst.as_mut_ptr().add(p * wv), wv);
+                    super::transpose::transpose16(src.as_ptr().add(p), ohw, dst.as_mut_ptr().add(p * wv), wv);
                 }
             }
             for p in full..ohw {
@@ -120,7 +120,7 @@ pub fn store_transposed(s: &ConvShape, gwt: &[f32], gw: &mut [f32]) {
             // Safety: 16 rows (r..r+16 < ckk) of 16 columns (o..o+16 <= og) in and out of bounds.
             unsafe {
                 for r in (0..full).step_by(16) {
-                    avx512::transpose16(src.as_ptr().add(r * og + o), og, dst.as_mut_ptr().add(o * ckk + r), ckk);
+                    super::transpose::transpose16(src.as_ptr().add(r * og + o), og, dst.as_mut_ptr().add(o * ckk + r), ckk);
                 }
             }
             for r in full..ckk {
@@ -163,44 +163,6 @@ mod avx512 {
                     _mm512_storeu_ps(dst, _mm512_add_ps(_mm512_loadu_ps(dst), x));
                 }
             }
-        }
-    }
-
-    /// permutex2var indices of the transpose stages (bits 8, 4, 2, 1): row i (bit clear) takes
-    /// the columns with the bit clear from rows i and i|bit (`[0]`), row i|bit the others (`[1]`).
-    const PERM: [[[i32; 16]; 2]; 4] = {
-        let mut p = [[[0; 16]; 2]; 4];
-        let mut s = 0;
-        while s < 4 {
-            let bit = 8 >> s;
-            let mut c = 0;
-            while c < 16 {
-                let (lo, hi) = if c & bit == 0 { (c, c | bit) } else { (16 + (c & !bit), 16 + c) };
-                p[s][0][c] = lo as i32;
-                p[s][1][c] = hi as i32;
-                c += 1;
-            }
-            s += 1;
-        }
-        p
-    };
-
-    /// dst[j * ldd + i] = src[i * lds + j] for a 16 x 16 block: four butterfly stages, each
-    /// swapping one bit of the row index with the same bit of the column index.
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    pub unsafe fn transpose16(src: *const f32, lds: usize, dst: *mut f32, ldd: usize) {
-        let mut r: [__m512; 16] = std::array::from_fn(|i| _mm512_loadu_ps(src.add(i * lds)));
-        for (s, bit) in [8usize, 4, 2, 1].into_iter().enumerate() {
-            let (lo, hi) = (_mm512_loadu_si512(PERM[s][0].as_ptr().cast()), _mm512_loadu_si512(PERM[s][1].as_ptr().cast()));
-            for i in (0..16).filter(|i| i & bit == 0) {
-                let (a, b) = (r[i], r[i | bit]);
-                r[i] = _mm512_permutex2var_ps(a, lo, b);
-                r[i | bit] = _mm512_permutex2var_ps(a, hi, b);
-            }
-        }
-        for (j, v) in r.iter().enumerate() {
-            _mm512_storeu_ps(dst.add(j * ldd), *v);
         }
     }
 }

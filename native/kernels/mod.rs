@@ -28,6 +28,8 @@ pub mod conv_implicit;
 pub mod conv_rows;
 pub mod conv_epilogue;
 pub mod conv_wgrad;
+#[cfg(target_arch = "x86_64")]
+mod transpose;
 mod gemm_pack;
 mod gemm_portable;
 #[cfg(target_arch = "x86_64")]
