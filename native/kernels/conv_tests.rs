@@ -125,6 +125,21 @@ fn conv_outer_product_weight_grad_cases() {
 }
 
 #[test]
+fn conv_stride2_three_tap_cases() {
+    // col2im_s2: even widths (one and several 16-column blocks, a tail), dilated rows, groups.
+    let mut rng = Rng::new(13);
+    for p in [
+        [2, 8, 32, 32, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1],
+        [3, 4, 10, 70, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1],
+        [2, 6, 9, 4, 4, 5, 3, 2, 2, 2, 1, 2, 1, 2],
+    ] {
+        let s = ConvShape::from_params("test", &p).unwrap();
+        assert!(super::col2im_s2::wanted(&s) || !super::simd::has_avx512(), "{}", s.describe());
+        check(p, &mut rng);
+    }
+}
+
+#[test]
 fn conv_random_cases() {
     let mut rng = Rng::new(11);
     for _ in 0..60 {

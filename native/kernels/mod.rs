@@ -23,6 +23,7 @@ pub mod gemm_prepacked;
 pub mod gemm_nt;
 pub mod im2col;
 pub mod im2col_s1;
+mod col2im_s2;
 pub mod conv;
 pub mod conv_implicit;
 pub mod conv_rows;
