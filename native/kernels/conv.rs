@@ -9,7 +9,7 @@ use super::conv_implicit as implicit;
 use super::conv_wgrad as wgrad;
 use super::gemm::Scratch;
 use super::gemm_nt::sgemm_nt_acc;
-use super::gemm_prepacked::{pack_a_full_par, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a};
+use super::gemm_prepacked::{pack_a_full_par, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a, sgemm_packed_b};
 use super::im2col::{col2im_add, group_image, im2col, im2col_packed, ConvShape};
 use super::im2col_s1::{self, im2col_packed_s1, im2col_s1, pad_images, padded_len};
 use crate::pool::{num_threads, parallel_for, run_on_all, share, SharedMut};
@@ -129,20 +129,25 @@ pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f3
     if s.n == 0 {
         return;
     }
-    // The weights are packed once for the whole batch and shared read-only by all threads.
+    let rows = super::conv_rows::wanted(s);
+    let implicit_offs = implicit::wanted(s).then(|| implicit::row_offsets(s));
+    let bc = chunk_images(s);
+    // Weights that each thread uses for one GEMM only are packed inside it, block by block
+    // (`sgemm_packed_b`); otherwise they are packed once for the whole batch and shared read-only.
+    let raw = rows || (implicit_offs.is_none() && !s.is_pointwise() && s.n.div_ceil(bc) <= num_threads());
     let pal = packed_a_len(og, k);
     WPACK.with(|wp| {
         let mut pw = wp.borrow_mut();
-        let pw = pw.get(pal * s.g);
-        for grp in 0..s.g {
-            pack_a_full_par(false, og, k, &w[grp * og * k..][..og * k], k.max(1), &mut pw[grp * pal..]);
+        let pw = pw.get(if raw { 0 } else { pal * s.g });
+        if !raw {
+            for grp in 0..s.g {
+                pack_a_full_par(false, og, k, &w[grp * og * k..][..og * k], k.max(1), &mut pw[grp * pal..]);
+            }
         }
         let pw = &*pw;
-        if super::conv_rows::wanted(s) {
-            return super::conv_rows::forward(s, x, pw, bias, y, epi);
+        if rows {
+            return super::conv_rows::forward(s, x, w, bias, y, epi);
         }
-        let implicit_offs = implicit::wanted(s).then(|| implicit::row_offsets(s));
-        let bc = chunk_images(s);
         let yp = SharedMut::new(y);
         let yp = &yp;
         for_chunks(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
@@ -171,7 +176,13 @@ pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f3
                     continue;
                 }
                 for grp in 0..s.g {
-                    let pa = &pw[grp * pal..][..pal];
+                    let pa = if raw { &[][..] } else { &pw[grp * pal..][..pal] };
+                    let wg = &w[grp * og * k..][..og * k];
+                    let gemm = |col: &[f32], beta: f32, c: &mut [f32], ldc: usize, s_pack: &mut Scratch| if raw {
+                        sgemm_packed_b(og, ncols, k, 1.0, wg, k, col, beta, c, ldc, s_pack)
+                    } else {
+                        sgemm_packed(og, ncols, k, 1.0, pa, col, beta, c, ldc)
+                    };
                     if bcn == 1 {
                         // One image: the GEMM writes the output rows in place (bias preloaded, beta 1).
                         let c = &mut yc[grp * og * ohw..][..og * ohw];
@@ -190,7 +201,7 @@ pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f3
                         } else {
                             let col = s_col.get(packed_b_len(ncols, k));
                             lower_packed(s, x, b0, 1, grp, col, s_pad);
-                            sgemm_packed(og, ncols, k, 1.0, pa, col, beta, c, ohw);
+                            gemm(col, beta, c, ohw, s_pack);
                         }
                         continue;
                     }
@@ -198,7 +209,7 @@ pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f3
                     let c = s_out.get(og * ncols);
                     let col = s_col.get(packed_b_len(ncols, k));
                     lower_packed(s, x, b0, bcn, grp, col, s_pad);
-                    sgemm_packed(og, ncols, k, 1.0, pa, col, 0.0, c, ncols);
+                    gemm(col, 0.0, c, ncols, s_pack);
                     for b in 0..bcn {
                         for o in 0..og {
                             let add = bias.map_or(0.0, |bv| bv[grp * og + o]);
