@@ -98,9 +98,9 @@ pub fn sgemm_packed(m: usize, n: usize, k: usize, alpha: f32, pa: &[f32], pb: &[
 const MC_RAW: usize = 96;
 
 /// C = alpha * A * B + beta * C with B pre-packed and A raw (row-major m x k, leading dim lda,
-/// single-threaded): A is packed MC_RAW x KC blocks at a time right before use (into `scratch`),
-/// so an operand used only once (weights of a one-chunk conv) is read once and never written
-/// back to memory in packed form.
+/// single-threaded), for an A used only once (weights of a one-chunk conv): the AVX-512 kernel
+/// reads A in place; other ISAs pack MC_RAW x KC blocks right before use (into `scratch`). Either
+/// way A is read once and never written back to memory in packed form.
 #[allow(clippy::too_many_arguments)]
 pub fn sgemm_packed_b(m: usize, n: usize, k: usize, alpha: f32, a: &[f32], lda: usize, pb: &[f32], beta: f32,
                       c: &mut [f32], ldc: usize, scratch: &mut Scratch) {
@@ -115,6 +115,13 @@ pub fn sgemm_packed_b(m: usize, n: usize, k: usize, alpha: f32, a: &[f32], lda: 
         return sgemm_packed(m, n, k, alpha, &[], pb, beta, c, ldc);
     }
     let ia = isa();
+    #[cfg(target_arch = "x86_64")]
+    {
+        if ia.name == "avx512" {
+            // Safety: operand sizes checked above.
+            return unsafe { raw_a_avx512(m, n, k, alpha, a.as_ptr(), lda, pb.as_ptr(), beta, c.as_mut_ptr(), ldc) };
+        }
+    }
     let pa = scratch.get(MC_RAW * KC.min(k));
     let cp = c.as_mut_ptr();
     let mut pc = 0;
@@ -146,6 +153,39 @@ pub fn sgemm_packed_b(m: usize, n: usize, k: usize, alpha: f32, a: &[f32], lda: 
                 aoff += h * kc;
             }
             ic += mc;
+        }
+        pc += kc;
+    }
+}
+
+/// `sgemm_packed_b` on AVX-512: 12-row strips of A read in place against each B strip.
+///
+/// # Safety
+/// Operands valid for the sizes (as checked by `sgemm_packed_b`); the CPU has AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn raw_a_avx512(m: usize, n: usize, k: usize, alpha: f32, a: *const f32, lda: usize, pb: *const f32,
+                       beta: f32, c: *mut f32, ldc: usize) {
+    use super::gemm_avx512::kern_raw_a;
+    let ia = isa();
+    let mut pc = 0;
+    while pc < k {
+        let kc = (k - pc).min(KC);
+        let beta_p = if pc == 0 { beta } else { 1.0 };
+        for i in (0..m).step_by(12) {
+            let m_eff = (m - i).min(12);
+            let mut j = 0;
+            while j < n {
+                let w = ia.strip_w(n - j);
+                let n_eff = (n - j).min(w);
+                let (ap, bp, cp) = (a.add(i * lda + pc), pb.add(j * k + pc * w), c.add(i * ldc + j));
+                if w == 32 {
+                    kern_raw_a::<2>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p);
+                } else {
+                    kern_raw_a::<1>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p);
+                }
+                j += w;
+            }
         }
         pc += kc;
     }

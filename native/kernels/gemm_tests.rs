@@ -86,8 +86,8 @@ fn gemm_degenerate_sizes() {
 
 #[test]
 fn packed_b_gemm_packs_raw_a_per_block() {
-    // sgemm_packed_b (A packed block by block) against the prepacked-A path: A row blocks and
-    // K slices with tails, strip tails in both operands, lda > k, beta 0 and 1.
+    // sgemm_packed_b (A read in place with AVX-512, else packed block by block) against the
+    // prepacked-A path: row strips/blocks and K slices with tails, B strip tails, lda > k, betas.
     use super::gemm::Scratch;
     use super::gemm_prepacked::{pack_a_full, pack_b_full, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_b};
     let mut rng = Rng::new(4);
