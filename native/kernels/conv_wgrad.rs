@@ -13,12 +13,12 @@ const CHAINS: usize = 24;
 
 /// Whether `conv2d_backward_weight` should take this path for the shape.
 pub fn wanted(s: &ConvShape) -> bool {
-    s.kw == 3 && s.dw == 1 && s.og() % 16 == 0 && super::simd::has_avx512()
+    s.kw == 3 && s.dw == 1 && s.og().is_multiple_of(16) && super::simd::has_avx512()
 }
 
 /// Vectors of output channels per tile (2 when the channels allow: fewer broadcasts per FMA).
 fn nv(s: &ConvShape) -> usize {
-    if s.og() % 32 == 0 { 2 } else { 1 }
+    if s.og().is_multiple_of(32) { 2 } else { 1 }
 }
 
 /// Images per chunk: the transposed gy of a chunk stays L2-sized (~64 K floats); a chunk per thread.
@@ -146,12 +146,12 @@ mod avx512 {
         for q in 0..npix {
             let off = *pix.add(q);
             let av: [__m512; NV] = std::array::from_fn(|v| _mm512_loadu_ps(a.add((q * NV + v) * 16)));
-            for g in 0..G {
-                let x = gp[g].add(off);
-                for t in 0..3 {
+            for (accg, &p) in acc.iter_mut().zip(&gp) {
+                let x = p.add(off);
+                for (t, acct) in accg.iter_mut().enumerate() {
                     let xv = _mm512_set1_ps(*x.add(t));
-                    for v in 0..NV {
-                        acc[g][t][v] = _mm512_fmadd_ps(xv, av[v], acc[g][t][v]);
+                    for (a, &b) in acct.iter_mut().zip(&av) {
+                        *a = _mm512_fmadd_ps(xv, b, *a);
                     }
                 }
             }

@@ -61,14 +61,11 @@ pub(crate) unsafe fn kern_raw_a<const NV: usize>(kc: usize, a: *const f32, lda: 
     let mut acc = [[_mm512_setzero_ps(); NV]; 12];
     let mut pb = b;
     for p in 0..kc {
-        let mut bv = [_mm512_setzero_ps(); NV];
-        for v in 0..NV {
-            bv[v] = _mm512_loadu_ps(pb.add(16 * v));
-        }
-        for r in 0..12 {
-            let av = _mm512_set1_ps(*rows[r].add(p));
-            for v in 0..NV {
-                acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+        let bv: [__m512; NV] = std::array::from_fn(|v| _mm512_loadu_ps(pb.add(16 * v)));
+        for (accr, row) in acc.iter_mut().zip(&rows) {
+            let av = _mm512_set1_ps(*row.add(p));
+            for (a, &b) in accr.iter_mut().zip(&bv) {
+                *a = _mm512_fmadd_ps(av, b, *a);
             }
         }
         pb = pb.add(16 * NV);

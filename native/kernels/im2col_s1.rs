@@ -25,6 +25,7 @@ pub fn pad_images(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, ds
 /// per input row its values and one zero run (its right pad plus the next left pad, or the
 /// bottom rows). Small rows make per-call copies expensive, hence the closures.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 unsafe fn pad_body(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, dst: &mut [f32],
                    copy: impl Fn(*mut f32, *const f32, usize), zero: impl Fn(*mut f32, usize)) {
     let (hp, wp) = (s.h + 2 * s.ph, s.w + 2 * s.pw);
