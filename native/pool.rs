@@ -2,10 +2,15 @@
 //! thread t always gets the same contiguous share of the index range, so results are bitwise
 //! reproducible for a given thread count (no work stealing, no order-dependent atomics).
 //! Size: available parallelism, or `SEAM_NUM_THREADS`. Nested calls from inside a job run inline.
+//! Kernels run back to back (a training step makes hundreds of pool calls), so the workers and
+//! the caller first spin briefly on atomics mirroring the generation and the count of unfinished
+//! workers before sleeping on the condition variables: a futex wake-up costs tens of
+//! microseconds, more than many of these jobs.
 
 use std::cell::Cell;
 use std::ops::Range;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 
 type Job = dyn Fn(usize) + Sync;
@@ -21,8 +26,14 @@ struct State {
     panic: Option<Box<dyn std::any::Any + Send>>,
 }
 
+/// Spin iterations (about 50 microseconds) before a wait falls back to sleeping.
+const SPIN: u32 = 20_000;
+
 struct Pool {
     size: usize,
+    /// Copies of `State::generation` and `State::remaining`, written under the lock, read by spinners.
+    generation: AtomicU64,
+    remaining: AtomicUsize,
     state: Mutex<State>,
     start: Condvar,
     done: Condvar,
@@ -48,6 +59,8 @@ fn pool() -> &'static Pool {
         let size = configured_size();
         let p: &'static Pool = Box::leak(Box::new(Pool {
             size,
+            generation: AtomicU64::new(0),
+            remaining: AtomicUsize::new(0),
             state: Mutex::new(State { generation: 0, job: None, remaining: 0, panic: None }),
             start: Condvar::new(),
             done: Condvar::new(),
@@ -67,6 +80,7 @@ fn worker(p: &'static Pool, t: usize) {
     INSIDE_JOB.with(|c| c.set(true));
     let mut seen = 0u64;
     loop {
+        spin_while(|| p.generation.load(Ordering::Acquire) == seen);
         let job = {
             let mut st = p.state.lock().unwrap_or_else(|e| e.into_inner());
             while st.generation == seen {
@@ -84,9 +98,20 @@ fn worker(p: &'static Pool, t: usize) {
             st.panic.get_or_insert(e);
         }
         st.remaining -= 1;
+        p.remaining.store(st.remaining, Ordering::Release);
         if st.remaining == 0 {
             p.done.notify_all();
         }
+    }
+}
+
+/// Spins while `busy()` holds, at most SPIN times.
+fn spin_while(busy: impl Fn() -> bool) {
+    for _ in 0..SPIN {
+        if !busy() {
+            return;
+        }
+        std::hint::spin_loop();
     }
 }
 
@@ -114,11 +139,14 @@ pub fn run_on_all(f: &(dyn Fn(usize) + Sync)) {
         st.remaining = p.size - 1;
         st.panic = None;
         st.generation += 1;
+        p.remaining.store(st.remaining, Ordering::Release);
+        p.generation.store(st.generation, Ordering::Release);
         p.start.notify_all();
     }
     INSIDE_JOB.with(|c| c.set(true));
     let mine = catch_unwind(AssertUnwindSafe(|| f(0)));
     INSIDE_JOB.with(|c| c.set(false));
+    spin_while(|| p.remaining.load(Ordering::Acquire) > 0);
     let mut st = p.state.lock().unwrap_or_else(|e| e.into_inner());
     while st.remaining > 0 {
         st = p.done.wait(st).unwrap_or_else(|e| e.into_inner());

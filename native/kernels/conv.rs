@@ -6,9 +6,10 @@
 
 use super::conv_epilogue::Epilogue;
 use super::conv_implicit as implicit;
+use super::conv_wgrad as wgrad;
 use super::gemm::Scratch;
 use super::gemm_nt::sgemm_nt_acc;
-use super::gemm_prepacked::{pack_a_full_par, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a};
+use super::gemm_prepacked::{pack_a_full_par, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a, sgemm_packed_b};
 use super::im2col::{col2im_add, group_image, im2col, im2col_packed, ConvShape};
 use super::im2col_s1::{self, im2col_packed_s1, im2col_s1, pad_images, padded_len};
 use crate::pool::{num_threads, parallel_for, run_shares, SharedMut};
@@ -115,20 +116,25 @@ pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f3
     if super::conv_winograd::wanted(s) {
         return super::conv_winograd::forward(s, x, w, bias, y, epi);
     }
-    // The weights are packed once for the whole batch and shared read-only by all threads.
+    let rows = super::conv_rows::wanted(s);
+    let implicit_offs = implicit::wanted(s).then(|| implicit::row_offsets(s));
+    let bc = chunk_images(s);
+    // Weights that each thread uses for one GEMM only are packed inside it, block by block
+    // (`sgemm_packed_b`); otherwise they are packed once for the whole batch and shared read-only.
+    let raw = rows || (implicit_offs.is_none() && !s.is_pointwise() && s.n.div_ceil(bc) <= num_threads());
     let pal = packed_a_len(og, k);
     WPACK.with(|wp| {
         let mut pw = wp.borrow_mut();
-        let pw = pw.get(pal * s.g);
-        for grp in 0..s.g {
-            pack_a_full_par(false, og, k, &w[grp * og * k..][..og * k], k.max(1), &mut pw[grp * pal..]);
+        let pw = pw.get(if raw { 0 } else { pal * s.g });
+        if !raw {
+            for grp in 0..s.g {
+                pack_a_full_par(false, og, k, &w[grp * og * k..][..og * k], k.max(1), &mut pw[grp * pal..]);
+            }
         }
         let pw = &*pw;
-        if super::conv_rows::wanted(s) {
-            return super::conv_rows::forward(s, x, pw, bias, y, epi);
+        if rows {
+            return super::conv_rows::forward(s, x, w, bias, y, epi);
         }
-        let implicit_offs = implicit::wanted(s).then(|| implicit::row_offsets(s));
-        let bc = chunk_images(s);
         let yp = SharedMut::new(y);
         let yp = &yp;
         run_shares(s.n.div_ceil(bc), |_, chunks| SCRATCH.with(|sc| {
@@ -157,7 +163,13 @@ pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f3
                     continue;
                 }
                 for grp in 0..s.g {
-                    let pa = &pw[grp * pal..][..pal];
+                    let pa = if raw { &[][..] } else { &pw[grp * pal..][..pal] };
+                    let wg = &w[grp * og * k..][..og * k];
+                    let gemm = |col: &[f32], beta: f32, c: &mut [f32], ldc: usize, s_pack: &mut Scratch| if raw {
+                        sgemm_packed_b(og, ncols, k, 1.0, wg, k, col, beta, c, ldc, s_pack)
+                    } else {
+                        sgemm_packed(og, ncols, k, 1.0, pa, col, beta, c, ldc)
+                    };
                     if bcn == 1 {
                         // One image: the GEMM writes the output rows in place (bias preloaded, beta 1).
                         let c = &mut yc[grp * og * ohw..][..og * ohw];
@@ -176,7 +188,7 @@ pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f3
                         } else {
                             let col = s_col.get(packed_b_len(ncols, k));
                             lower_packed(s, x, b0, 1, grp, col, s_pad);
-                            sgemm_packed(og, ncols, k, 1.0, pa, col, beta, c, ohw);
+                            gemm(col, beta, c, ohw, s_pack);
                         }
                         continue;
                     }
@@ -184,7 +196,7 @@ pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f3
                     let c = s_out.get(og * ncols);
                     let col = s_col.get(packed_b_len(ncols, k));
                     lower_packed(s, x, b0, bcn, grp, col, s_pad);
-                    sgemm_packed(og, ncols, k, 1.0, pa, col, 0.0, c, ncols);
+                    gemm(col, 0.0, c, ncols, s_pack);
                     for b in 0..bcn {
                         for o in 0..og {
                             let add = bias.map_or(0.0, |bv| bv[grp * og + o]);
@@ -266,7 +278,7 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
         parallel_for(s.o, |o| {
             let mut acc = 0.0f64;
             for b in 0..s.n {
-                acc += gy[(b * s.o + o) * ohw..][..ohw].iter().map(|&v| v as f64).sum::<f64>();
+                acc += super::simd::sum_f64(&gy[(b * s.o + o) * ohw..][..ohw]);
             }
             // Safety: each o is written by exactly one iteration.
             unsafe { gbp.slice(o, 1)[0] = acc as f32 };
@@ -279,10 +291,18 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
     if super::conv_winograd::wanted(s) {
         return super::conv_winograd_wgrad::backward_weight(s, x, gy, gw);
     }
+    let outer = wgrad::wanted(s);
     // The grid's junk columns multiply zeros by real inputs: only safe when x is finite.
-    let implicit_offs = (implicit::wanted(s) && all_finite(x)).then(|| implicit::row_offsets(s));
+    let implicit_offs = (!outer && implicit::wanted(s) && all_finite(x)).then(|| implicit::row_offsets(s));
     // Implicit chunks: as many images as keep the gy rows L2-sized (fewer tile reductions).
-    let bc = if implicit_offs.is_some() { implicit::weight_chunk_images(s) } else { chunk_images(s) };
+    let bc = if outer {
+        wgrad::chunk_images(s)
+    } else if implicit_offs.is_some() {
+        implicit::weight_chunk_images(s)
+    } else {
+        chunk_images(s)
+    };
+    let pix = if outer { wgrad::pixel_offsets(s, bc) } else { Vec::new() };
     let nch = s.n.div_ceil(bc);
     let parts = num_threads().min(nch).max(1);
     // Thread 0 sums into gw itself, thread t > 0 into partial t-1; added in thread order below.
@@ -290,13 +310,24 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
     let (gwp, pp) = (SharedMut::new(gw), SharedMut::new(&mut partials));
     let (gwp, pp, wl) = (&gwp, &pp, s.w_len());
     run_shares(nch, |t, chunks| SCRATCH.with(|sc| {
-        let [s_col, s_gy, _, s_pad] = &mut *sc.borrow_mut();
+        let [s_col, s_gy, s_gwt, s_pad] = &mut *sc.borrow_mut();
         // Safety: thread t owns its accumulator exclusively.
         let acc = unsafe { if t == 0 { gwp.slice(0, wl) } else { pp.slice((t - 1) * wl, wl) } };
+        // The outer-product path sums into a transposed accumulator, stored into acc at the end.
+        let gwt = s_gwt.get(if outer { wl } else { 0 });
+        gwt.fill(0.0);
         for ch in chunks {
             let (b0, bcn) = (ch * bc, bc.min(s.n - ch * bc));
             let ncols = bcn * ohw;
             for grp in 0..s.g {
+                if outer {
+                    let pad = s_pad.get(padded_len(s, bcn));
+                    pad_images(s, x, b0, bcn, grp, pad);
+                    let gyt = s_gy.get(wgrad::gy_len(s, bcn));
+                    wgrad::pack_gy(s, gy, b0, bcn, grp, gyt);
+                    wgrad::accumulate(s, bcn, gyt, pad, &pix[..ncols], &mut gwt[grp * og * k..][..og * k]);
+                    continue;
+                }
                 if let Some(offs) = &implicit_offs {
                     // Straight from the padded images: no column matrix.
                     let pad = s_pad.get(padded_len(s, bcn) + implicit::SLACK);
@@ -328,6 +359,9 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
                 };
                 sgemm_nt_acc(og, k, ncols, a, lda, b, ldb, &mut acc[grp * og * k..][..og * k], k);
             }
+        }
+        if outer {
+            wgrad::store_transposed(s, gwt, acc);
         }
     }));
     if parts > 1 {

@@ -1,17 +1,17 @@
 //! Forward conv for small feature maps with many output channels (the deep VGG layers at small
 //! batch): the batch gives each thread only a narrow GEMM (e.g. 8 images x 2x2 pixels = 32
 //! columns) against the full weight matrix. Here every thread lowers the whole batch instead
-//! and computes its own share of the output channels (whole MR-row strips of the packed
-//! weights): twice the columns per thread and half the weight traffic.
+//! and computes its own share of the output channels (whole MR-row strips of the weights, packed
+//! on the fly by `sgemm_packed_b`): twice the columns per thread and half the weight traffic.
 
 use super::gemm::{isa, Scratch};
-use super::gemm_prepacked::{packed_b_len, sgemm_packed};
+use super::gemm_prepacked::{packed_b_len, sgemm_packed_b};
 use super::im2col::ConvShape;
 use crate::pool::{num_threads, run_on_all, share, SharedMut};
 use std::cell::RefCell;
 
 thread_local! {
-    static SCRATCH: RefCell<[Scratch; 3]> = const { RefCell::new([Scratch::new(), Scratch::new(), Scratch::new()]) };
+    static SCRATCH: RefCell<[Scratch; 4]> = const { RefCell::new([Scratch::new(), Scratch::new(), Scratch::new(), Scratch::new()]) };
 }
 
 /// Whether the output-channel split beats the image split for this shape.
@@ -21,8 +21,8 @@ pub fn wanted(s: &ConvShape) -> bool {
     s.g == 1 && t > 1 && s.og() >= 16 * t && cols_per_thread < 256 && s.n * s.ohw() <= 2048
 }
 
-/// y = conv(x, w) + bias with `pw` the packed weights (`pack_a_full` layout, one group).
-pub fn forward(s: &ConvShape, x: &[f32], pw: &[f32], bias: Option<&[f32]>, y: &mut [f32],
+/// y = conv(x, w) + bias (one group).
+pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32],
                epi: Option<&super::conv_epilogue::Epilogue>) {
     let (og, k, ohw, n) = (s.og(), s.ckk(), s.ohw(), s.n * s.ohw());
     let mr = isa().mr;
@@ -34,16 +34,15 @@ pub fn forward(s: &ConvShape, x: &[f32], pw: &[f32], bias: Option<&[f32]>, y: &m
         if t >= parts {
             return;
         }
-        // Whole strips per part; the last part also takes the tail rows, so every part's strip
-        // pattern is the one the full packing used (its strips start at row * k).
+        // Whole strips per part; the last part also takes the tail rows.
         let r = share(blocks, parts, t);
         let (i0, i1) = (r.start * mr, if t + 1 == parts { og } else { r.end * mr });
         SCRATCH.with(|sc| {
-            let [s_col, s_out, s_pad] = &mut *sc.borrow_mut();
+            let [s_col, s_out, s_pad, s_pack] = &mut *sc.borrow_mut();
             let col = s_col.get(packed_b_len(n, k));
             super::conv::lower_packed(s, x, 0, s.n, 0, col, s_pad);
             let c = s_out.get((i1 - i0) * n);
-            sgemm_packed(i1 - i0, n, k, 1.0, &pw[i0 * k..], col, 0.0, c, n);
+            sgemm_packed_b(i1 - i0, n, k, 1.0, &w[i0 * k..i1 * k], k, col, 0.0, c, n, s_pack);
             for b in 0..s.n {
                 for o in i0..i1 {
                     let add = bias.map_or(0.0, |bv| bv[o]);

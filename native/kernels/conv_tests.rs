@@ -126,6 +126,39 @@ fn conv_winograd_cases() {
 }
 
 #[test]
+fn conv_outer_product_weight_grad_cases() {
+    // Shapes for conv_wgrad: 1 and 2 vectors of channels, group tiles with tails, strides,
+    // dilation, groups, KH != 3, pixel counts that are not multiples of 16, several chunks.
+    let mut rng = Rng::new(12);
+    for p in [
+        [3, 5, 7, 9, 48, 3, 3, 2, 2, 1, 1, 2, 1, 1],
+        [4, 6, 6, 6, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2],
+        [2, 3, 19, 19, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+        [6, 32, 2, 2, 32, 5, 3, 1, 1, 2, 1, 1, 1, 1],
+        [40, 8, 4, 4, 96, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+    ] {
+        let s = ConvShape::from_params("test", &p).unwrap();
+        assert!(super::conv_wgrad::wanted(&s) || !super::simd::has_avx512(), "{}", s.describe());
+        check(p, &mut rng);
+    }
+}
+
+#[test]
+fn conv_stride2_three_tap_cases() {
+    // col2im_s2: even widths (one and several 16-column blocks, a tail), dilated rows, groups.
+    let mut rng = Rng::new(13);
+    for p in [
+        [2, 8, 32, 32, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1],
+        [3, 4, 10, 70, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1],
+        [2, 6, 9, 4, 4, 5, 3, 2, 2, 2, 1, 2, 1, 2],
+    ] {
+        let s = ConvShape::from_params("test", &p).unwrap();
+        assert!(super::col2im_s2::wanted(&s) || !super::simd::has_avx512(), "{}", s.describe());
+        check(p, &mut rng);
+    }
+}
+
+#[test]
 fn conv_random_cases() {
     let mut rng = Rng::new(11);
     for _ in 0..60 {

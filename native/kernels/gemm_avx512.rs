@@ -45,6 +45,40 @@ unsafe fn kern<const MR: usize, const NV: usize>(kc: usize, a: *const f32, b: *c
         pa = pa.add(MR);
         pb = pb.add(16 * NV);
     }
+    store::<MR, NV>(&acc, c, ldc, m_eff, n_eff, alpha, beta);
+}
+
+/// The 12-row kernel with A read in place (row r at a + r * lda; rows >= m_eff re-read the last
+/// valid one): for an operand used once, this skips packing it. `NV` vectors of packed B.
+///
+/// # Safety
+/// As `kern`, with m_eff rows of kc values at a (stride lda).
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn kern_raw_a<const NV: usize>(kc: usize, a: *const f32, lda: usize, b: *const f32, c: *mut f32,
+                                                 ldc: usize, m_eff: usize, n_eff: usize, alpha: f32, beta: f32) {
+    let rows: [*const f32; 12] = std::array::from_fn(|r| a.add(r.min(m_eff - 1) * lda));
+    let mut acc = [[_mm512_setzero_ps(); NV]; 12];
+    let mut pb = b;
+    for p in 0..kc {
+        let bv: [__m512; NV] = std::array::from_fn(|v| _mm512_loadu_ps(pb.add(16 * v)));
+        for (accr, row) in acc.iter_mut().zip(&rows) {
+            let av = _mm512_set1_ps(*row.add(p));
+            for (a, &b) in accr.iter_mut().zip(&bv) {
+                *a = _mm512_fmadd_ps(av, b, *a);
+            }
+        }
+        pb = pb.add(16 * NV);
+    }
+    store::<12, NV>(&acc, c, ldc, m_eff, n_eff, alpha, beta);
+}
+
+/// C tile = alpha * acc + beta * C on the first m_eff rows and n_eff columns.
+#[inline]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn store<const MR: usize, const NV: usize>(acc: &[[__m512; NV]; MR], c: *mut f32, ldc: usize, m_eff: usize,
+                                                  n_eff: usize, alpha: f32, beta: f32) {
     let al = _mm512_set1_ps(alpha);
     let be = _mm512_set1_ps(beta);
     for r in 0..MR.min(m_eff) {

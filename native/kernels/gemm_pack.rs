@@ -65,9 +65,42 @@ pub(crate) unsafe fn pack_b(isa: &Isa, tb: bool, b: *const f32, ldb: usize, p0: 
 }
 
 /// Transposing copy: `rows` source rows (stride `ld`, `kc` values each) become `kc` groups of
-/// `h` values (rows beyond `rows` are zero). Works in 8-row x 64-column tiles so that the
-/// source lines being read stay in L1 while the transposed writes stream out.
+/// `h` values (rows beyond `rows` are zero). With AVX-512, 16-column blocks go through a
+/// register transpose; the rest takes the scalar loop.
 unsafe fn gather_rows(src: *const f32, ld: usize, rows: usize, h: usize, kc: usize, dst: *mut f32) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if h <= 16 && super::simd::has_avx512() {
+            let full = kc / 16 * 16;
+            gather_rows_avx512(src, ld, rows, h, full, dst);
+            return gather_rows_scalar(src.add(full), ld, rows, h, kc - full, dst.add(full * h));
+        }
+    }
+    gather_rows_scalar(src, ld, rows, h, kc, dst)
+}
+
+/// `gather_rows` for kc a multiple of 16 and h <= 16: each 16 x 16 block (rows past `rows` zero)
+/// is transposed in registers and its first h lanes stored per k.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn gather_rows_avx512(src: *const f32, ld: usize, rows: usize, h: usize, kc: usize, dst: *mut f32) {
+    use std::arch::x86_64::*;
+    let m = ((1u32 << h) - 1) as u16;
+    for p0 in (0..kc).step_by(16) {
+        let mut r = [_mm512_setzero_ps(); 16];
+        for (i, v) in r.iter_mut().enumerate().take(rows) {
+            *v = _mm512_loadu_ps(src.add(i * ld + p0));
+        }
+        super::transpose::transpose_regs(&mut r);
+        for (j, v) in r.iter().enumerate() {
+            _mm512_mask_storeu_ps(dst.add((p0 + j) * h), m, *v);
+        }
+    }
+}
+
+/// Works in 8-row x 64-column tiles so that the source lines being read stay in L1 while the
+/// transposed writes stream out.
+unsafe fn gather_rows_scalar(src: *const f32, ld: usize, rows: usize, h: usize, kc: usize, dst: *mut f32) {
     const PB: usize = 64;
     let mut p0 = 0;
     while p0 < kc {

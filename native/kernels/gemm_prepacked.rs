@@ -6,7 +6,8 @@
 use super::gemm::{isa, Isa, Scratch};
 use super::gemm_pack::{pack_a, pack_b};
 
-const KC: usize = 256;
+/// K slice per C-tile pass: 512 (a 12 x 512 A strip is 24 KB of L1) halves the C read-modify-writes of 256.
+const KC: usize = 512;
 const NC: usize = 512;
 
 /// Floats needed for a packed A of m rows (or a packed B of m columns) over depth k.
@@ -95,6 +96,103 @@ pub fn sgemm_packed(m: usize, n: usize, k: usize, alpha: f32, pa: &[f32], pb: &[
                 i += h;
             }
             jc += nc;
+        }
+        pc += kc;
+    }
+}
+
+/// Rows of raw A packed at once by `sgemm_packed_b`.
+const MC_RAW: usize = 96;
+
+/// C = alpha * A * B + beta * C with B pre-packed and A raw (row-major m x k, leading dim lda,
+/// single-threaded), for an A used only once (weights of a one-chunk conv): the AVX-512 kernel
+/// reads A in place; other ISAs pack MC_RAW x KC blocks right before use (into `scratch`). Either
+/// way A is read once and never written back to memory in packed form.
+#[allow(clippy::too_many_arguments)]
+pub fn sgemm_packed_b(m: usize, n: usize, k: usize, alpha: f32, a: &[f32], lda: usize, pb: &[f32], beta: f32,
+                      c: &mut [f32], ldc: usize, scratch: &mut Scratch) {
+    assert!(m == 0 || k == 0 || (k <= lda && a.len() >= (m - 1) * lda + k), "sgemm_packed_b: A too small");
+    assert!(pb.len() >= packed_b_len(n, k), "sgemm_packed_b: packed B too small");
+    assert!(m == 0 || n == 0 || (n <= ldc && c.len() >= (m - 1) * ldc + n), "sgemm_packed_b: C too small");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        // Nothing to pack (a packed A of depth 0 is empty): C = beta * C as the prepacked path does.
+        return sgemm_packed(m, n, k, alpha, &[], pb, beta, c, ldc);
+    }
+    let ia = isa();
+    #[cfg(target_arch = "x86_64")]
+    {
+        if ia.name == "avx512" {
+            // Safety: operand sizes checked above.
+            return unsafe { raw_a_avx512(m, n, k, alpha, a.as_ptr(), lda, pb.as_ptr(), beta, c.as_mut_ptr(), ldc) };
+        }
+    }
+    let pa = scratch.get(MC_RAW * KC.min(k));
+    let cp = c.as_mut_ptr();
+    let mut pc = 0;
+    while pc < k {
+        let kc = (k - pc).min(KC);
+        let beta_p = if pc == 0 { beta } else { 1.0 };
+        let mut ic = 0;
+        while ic < m {
+            let mc = (m - ic).min(MC_RAW);
+            // Safety: rows ic..ic+mc, columns pc..pc+kc of A are in bounds (checked above); the
+            // block's padded strips fit MC_RAW x kc.
+            unsafe { pack_a(ia, false, a.as_ptr(), lda, ic, mc, pc, kc, pa.as_mut_ptr()) };
+            let (mut i, mut aoff) = (0, 0);
+            while i < mc {
+                let h = ia.strip_h(mc - i);
+                let m_eff = (mc - i).min(h);
+                let mut j = 0;
+                while j < n {
+                    let w = ia.strip_w(n - j);
+                    let n_eff = (n - j).min(w);
+                    // Safety: B strips before j are full width, so this one starts at j * k.
+                    unsafe {
+                        (ia.tile)(h, w, kc, pa.as_ptr().add(aoff), pb.as_ptr().add(j * k + pc * w),
+                                  cp.add((ic + i) * ldc + j), ldc, m_eff, n_eff, alpha, beta_p);
+                    }
+                    j += w;
+                }
+                i += h;
+                aoff += h * kc;
+            }
+            ic += mc;
+        }
+        pc += kc;
+    }
+}
+
+/// `sgemm_packed_b` on AVX-512: 12-row strips of A read in place against each B strip.
+///
+/// # Safety
+/// Operands valid for the sizes (as checked by `sgemm_packed_b`); the CPU has AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn raw_a_avx512(m: usize, n: usize, k: usize, alpha: f32, a: *const f32, lda: usize, pb: *const f32,
+                       beta: f32, c: *mut f32, ldc: usize) {
+    use super::gemm_avx512::kern_raw_a;
+    let ia = isa();
+    let mut pc = 0;
+    while pc < k {
+        let kc = (k - pc).min(KC);
+        let beta_p = if pc == 0 { beta } else { 1.0 };
+        for i in (0..m).step_by(12) {
+            let m_eff = (m - i).min(12);
+            let mut j = 0;
+            while j < n {
+                let w = ia.strip_w(n - j);
+                let n_eff = (n - j).min(w);
+                let (ap, bp, cp) = (a.add(i * lda + pc), pb.add(j * k + pc * w), c.add(i * ldc + j));
+                if w == 32 {
+                    kern_raw_a::<2>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p);
+                } else {
+                    kern_raw_a::<1>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p);
+                }
+                j += w;
+            }
         }
         pc += kc;
     }

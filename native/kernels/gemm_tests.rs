@@ -83,3 +83,25 @@ fn gemm_degenerate_sizes() {
     sgemm(false, false, 2, 3, 0, 1.0, &[], 1, &[], 3, 0.0, &mut c, 3);
     assert!(c.iter().all(|&x| x == 0.0));
 }
+
+#[test]
+fn packed_b_gemm_packs_raw_a_per_block() {
+    // sgemm_packed_b (A read in place with AVX-512, else packed block by block) against the
+    // prepacked-A path: row strips/blocks and K slices with tails, B strip tails, lda > k, betas.
+    use super::gemm::Scratch;
+    use super::gemm_prepacked::{pack_a_full, pack_b_full, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_b};
+    let mut rng = Rng::new(4);
+    for &(m, n, k, beta) in &[(200, 70, 1100, 0.0), (97, 33, 513, 1.0), (13, 5, 7, 1.0), (3, 40, 0, 0.5)] {
+        let lda = k + 3;
+        let (a, b, c0) = (rng.vec(m * lda), rng.vec(k * n), rng.vec(m * n));
+        let mut pb = vec![0.0; packed_b_len(n, k)];
+        pack_b_full(false, k, n, &b, n, &mut pb);
+        let mut pa = vec![0.0; packed_a_len(m, k)];
+        pack_a_full(false, m, k, &a, lda, &mut pa);
+        let mut want = c0.clone();
+        sgemm_packed(m, n, k, 1.0, &pa, &pb, beta, &mut want, n);
+        let mut got = c0.clone();
+        sgemm_packed_b(m, n, k, 1.0, &a, lda, &pb, beta, &mut got, n, &mut Scratch::new());
+        assert_close(&format!("sgemm_packed_b m={m} n={n} k={k}"), &got, &want, 1e-5 * (k as f32).sqrt().max(1.0));
+    }
+}

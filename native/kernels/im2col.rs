@@ -166,6 +166,9 @@ pub fn im2col_packed(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize,
 
 /// Adds a plain column matrix (ckk x bc*OH*OW) back into the images' group channels.
 pub fn col2im_add(s: &ConvShape, col: &[f32], b0: usize, bc: usize, grp: usize, gx: &mut [f32]) {
+    if super::col2im_s2::wanted(s) {
+        return super::col2im_s2::add(s, col, b0, bc, grp, gx);
+    }
     let (ohw, ld, hw) = (s.ohw(), bc * s.ohw(), s.h * s.w);
     for b in 0..bc {
         let img = &mut gx[((b0 + b) * s.c + grp * s.cg()) * hw..][..s.cg() * hw];

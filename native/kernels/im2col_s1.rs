@@ -7,20 +7,40 @@ use super::im2col::{group_image, ConvShape};
 
 /// Zero-padded copy of images b0..b0+bc, group `grp`: bc x cg x (H+2PH) x (W+2PW).
 pub fn pad_images(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, dst: &mut [f32]) {
+    assert!(dst.len() >= padded_len(s, bc) && x.len() >= (b0 + bc) * s.c * s.h * s.w, "pad_images: buffers too small");
+    #[cfg(target_arch = "x86_64")]
+    {
+        if super::simd::has_avx512() {
+            // Safety: lengths checked above; the CPU has AVX-512F.
+            return unsafe { avx512::pad(s, x, b0, bc, grp, dst) };
+        }
+    }
+    // Safety: as above.
+    unsafe {
+        pad_body(s, x, b0, bc, grp, dst, |d, p, l| std::ptr::copy_nonoverlapping(p, d, l), |d, l| std::ptr::write_bytes(d, 0, l))
+    }
+}
+
+/// Each padded plane is written front to back: a zero run (top rows and the first left pad), then
+/// per input row its values and one zero run (its right pad plus the next left pad, or the
+/// bottom rows). Small rows make per-call copies expensive, hence the closures.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn pad_body(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, dst: &mut [f32],
+                   copy: impl Fn(*mut f32, *const f32, usize), zero: impl Fn(*mut f32, usize)) {
     let (hp, wp) = (s.h + 2 * s.ph, s.w + 2 * s.pw);
-    let plane = hp * wp;
+    let mut out = dst.as_mut_ptr();
     for b in 0..bc {
-        let img = group_image(s, x, b0 + b, grp);
+        let img = group_image(s, x, b0 + b, grp).as_ptr();
         for c in 0..s.cg() {
-            let out = &mut dst[(b * s.cg() + c) * plane..][..plane];
-            out[..s.ph * wp].fill(0.0);
-            out[(s.ph + s.h) * wp..].fill(0.0);
+            let plane = img.add(c * s.h * s.w);
+            zero(out, s.ph * wp + s.pw);
             for ih in 0..s.h {
-                let row = &mut out[(s.ph + ih) * wp..][..wp];
-                row[..s.pw].fill(0.0);
-                row[s.pw..s.pw + s.w].copy_from_slice(&img[(c * s.h + ih) * s.w..][..s.w]);
-                row[s.pw + s.w..].fill(0.0);
+                let row = out.add((s.ph + ih) * wp + s.pw);
+                copy(row, plane.add(ih * s.w), s.w);
+                zero(row.add(s.w), if ih + 1 < s.h { 2 * s.pw } else { s.pw + s.ph * wp });
             }
+            out = out.add(hp * wp);
         }
     }
 }
@@ -164,6 +184,25 @@ mod avx512 {
             *d.add(i) = *p.add(2 * i);
             i += 1;
         }
+    }
+
+    /// Zeroes `len` floats with 16-wide stores, the last one masked.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn zero_run(d: *mut f32, len: usize) {
+        let mut i = 0;
+        while i + 16 <= len {
+            _mm512_storeu_ps(d.add(i), _mm512_setzero_ps());
+            i += 16;
+        }
+        if i < len {
+            _mm512_mask_storeu_ps(d.add(i), ((1u32 << (len - i)) - 1) as u16, _mm512_setzero_ps());
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn pad(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, dst: &mut [f32]) {
+        pad_body(s, x, b0, bc, grp, dst, |d, q, l| copy_run(d, q, l), |d, l| zero_run(d, l))
     }
 
     #[target_feature(enable = "avx512f")]

@@ -1,6 +1,6 @@
 //! Inference max pooling for the common 2x2 window with stride 2 and no padding (VGG): no argmax
 //! output (nothing flows backward), one pass over the input, parallel over planes. NaN propagates
-//! as in PyTorch.
+//! as in PyTorch (`pool_2x2` is the AVX-512 version).
 
 use crate::pool::{parallel_ranges, SharedMut};
 
@@ -20,6 +20,9 @@ pub fn max_pool_2x2(x: &[f32], y: &mut [f32], planes: usize, h: usize, w: usize)
         let out = unsafe { yp.slice(r.start * oh * ow, r.len() * oh * ow) };
         for (i, p) in r.enumerate() {
             let img = &x[p * h * w..(p + 1) * h * w];
+            if super::pool_2x2::max_plane(img, w, oh, ow, &mut out[i * oh * ow..][..oh * ow], None) {
+                continue;
+            }
             for a in 0..oh {
                 let (r0, r1) = (&img[2 * a * w..][..2 * ow], &img[(2 * a + 1) * w..][..2 * ow]);
                 let dst = &mut out[(i * oh + a) * ow..][..ow];

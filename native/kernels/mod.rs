@@ -23,12 +23,16 @@ pub mod gemm_prepacked;
 pub mod gemm_nt;
 pub mod im2col;
 pub mod im2col_s1;
+mod col2im_s2;
 pub mod conv;
 pub mod conv_implicit;
 pub mod conv_rows;
 pub mod conv_epilogue;
 pub mod conv_winograd;
 pub mod conv_winograd_wgrad;
+pub mod conv_wgrad;
+#[cfg(target_arch = "x86_64")]
+mod transpose;
 mod gemm_pack;
 mod gemm_portable;
 #[cfg(target_arch = "x86_64")]
@@ -45,3 +49,4 @@ pub mod sparse_lanes;
 pub mod infer_dense;
 mod sparse_tests;
 pub mod infer_pool;
+mod pool_2x2;

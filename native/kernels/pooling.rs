@@ -158,6 +158,9 @@ fn max_forward_2x2(x: &[f32], y: &mut [f32], argmax: &mut [i32], g: &PoolGeom) {
         let xs = &x[pl * ihw..(pl + 1) * ihw];
         // Safety: plane pl is written by exactly one call.
         let (ys, am) = unsafe { (yp.slice(pl * ohw, ohw), ap.slice(pl * ohw, ohw)) };
+        if super::pool_2x2::max_plane(xs, w, g.oh, g.ow, ys, Some(&mut *am)) {
+            return;
+        }
         for oy in 0..g.oh {
             let (r0, r1) = (&xs[2 * oy * w..][..2 * g.ow], &xs[(2 * oy + 1) * w..][..2 * g.ow]);
             let (yr, ar) = (&mut ys[oy * g.ow..][..g.ow], &mut am[oy * g.ow..][..g.ow]);

@@ -5,7 +5,7 @@ import { native } from '../native.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
 import { add, relu } from './elementwise.js';
 import { batchNorm2d } from './norm.js';
-import { expectRank, fail, pair, uninit, type Pair } from './util.js';
+import { expectRank, fail, pair, scratchF32, uninit, type Pair } from './util.js';
 
 export interface Conv2dOptions {
   stride?: Pair;
@@ -95,19 +95,19 @@ function conv2dImpl(op: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Co
   const nIn = inputs.length;
   if (residual) inputs.push(residual);
   return record(op, y, inputs, (gOut, needs) => {
-    let g = gOut;
+    let g = gOut.f32;
     let gres: Tensor | null = null;
     if (bn) {
-      // Through ReLU and the BatchNorm scale: g = (y > 0 ? gy : 0) * gamma * invstd.
-      g = uninit(y.shape);
+      // Through ReLU and the BatchNorm scale: g = (y > 0 ? gy : 0) * gamma * invstd (used only here).
+      g = scratchF32(y.size);
       gres = residual && needs[nIn] ? uninit(y.shape) : null;
-      native.batchNormReluEvalBackward(y.f32, gOut.f32, bn.gamma.f32, saveInvstd!, g.f32, gres ? gres.f32 : null, n, o, oh * ow);
+      native.batchNormReluEvalBackward(y.f32, gOut.f32, bn.gamma.f32, saveInvstd!, g, gres ? gres.f32 : null, n, o, oh * ow);
     }
     const gx = needs[0] ? uninit(x.shape) : null;
     const gw = needs[1] || (b && needs[2]) ? uninit(w.shape) : null;
     const gb = b && needs[2] ? uninit(b.shape) : null;
-    if (gx) native.conv2dBackwardData(g.f32, w.f32, gx.f32, params);
-    if (gw) native.conv2dBackwardWeight(x.f32, g.f32, gw.f32, gb ? gb.f32 : null, params);
+    if (gx) native.conv2dBackwardData(g, w.f32, gx.f32, params);
+    if (gw) native.conv2dBackwardWeight(x.f32, g, gw.f32, gb ? gb.f32 : null, params);
     const grads = [gx, needs[1] ? gw : null];
     if (b) grads.push(gb);
     if (residual) grads.push(gres);

@@ -33,6 +33,17 @@ export function uninit(shape: Shape): Tensor {
   return new Tensor(new Float32Array(buf.buffer, buf.byteOffset, n), shape);
 }
 
+const scratch = new Map<number, Float32Array>();
+
+/** A reusable buffer of n floats (contents unspecified) for a value that one op's backward makes
+ *  and consumes itself, never returned or kept: the same buffer comes back on the next call for
+ *  the same size, which spares an allocation (and the GC work it causes) per call. */
+export function scratchF32(n: number): Float32Array {
+  let b = scratch.get(n);
+  if (!b) scratch.set(n, (b = uninit([n]).f32));
+  return b;
+}
+
 /** A pair from a number or a [h, w] tuple. */
 export type Pair = number | readonly [number, number];
 
