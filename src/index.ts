@@ -28,6 +28,7 @@ export { saveMaskFile, applyMaskTensors } from './seam/mask-file.js';
 export { paperDefaults } from './seam/defaults.js';
 export { countFlops } from './seam/flops.js';
 export { OnnxGraphModel, type GraphStep } from './models/onnx-graph.js';
+export { planModel, InferenceEngine, type PlanOptions } from './infer/index.js';
 export { exportOnnx, buildOnnxExport } from './export/onnx.js';
 export {
   applyMaskFile, readMaskFile, buildHead, prunedStateDict, writeStateDict, loadReengineered, reengineeredFromStateDict, reengineeredLogits,
