@@ -117,12 +117,16 @@ fn conv_winograd_cases() {
         [16, 96, 2, 2, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1],
         [1, 64, 16, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1],
     ] {
-        let s = ConvShape::from_params("test", &p).unwrap();
-        if std::env::var("SEAM_WINOGRAD").as_deref() != Ok("0") {
-            assert!(super::conv_winograd::wanted(&s), "{}", s.describe());
-        }
-        check(p, &mut rng);
+        let on = std::env::var("SEAM_WINOGRAD").as_deref() != Ok("0");
+        check_path(p, |s| super::conv_winograd::wanted(s) || !on, &mut rng);
     }
+}
+
+/// `check`, after asserting that the shape takes the path under test.
+fn check_path(p: [i32; 14], takes_path: impl Fn(&ConvShape) -> bool, rng: &mut Rng) {
+    let s = ConvShape::from_params("test", &p).unwrap();
+    assert!(takes_path(&s), "not on the path under test: {}", s.describe());
+    check(p, rng);
 }
 
 #[test]
@@ -137,9 +141,7 @@ fn conv_outer_product_weight_grad_cases() {
         [6, 32, 2, 2, 32, 5, 3, 1, 1, 2, 1, 1, 1, 1],
         [40, 8, 4, 4, 96, 3, 3, 1, 1, 1, 1, 1, 1, 1],
     ] {
-        let s = ConvShape::from_params("test", &p).unwrap();
-        assert!(super::conv_wgrad::wanted(&s) || !super::simd::has_avx512(), "{}", s.describe());
-        check(p, &mut rng);
+        check_path(p, |s| super::conv_wgrad::wanted(s) || !super::simd::has_avx512(), &mut rng);
     }
 }
 
@@ -152,9 +154,7 @@ fn conv_stride2_three_tap_cases() {
         [3, 4, 10, 70, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1],
         [2, 6, 9, 4, 4, 5, 3, 2, 2, 2, 1, 2, 1, 2],
     ] {
-        let s = ConvShape::from_params("test", &p).unwrap();
-        assert!(super::col2im_s2::wanted(&s) || !super::simd::has_avx512(), "{}", s.describe());
-        check(p, &mut rng);
+        check_path(p, |s| super::col2im_s2::wanted(s) || !super::simd::has_avx512(), &mut rng);
     }
 }
 

@@ -43,11 +43,42 @@ pub fn wanted(s: &ConvShape) -> bool {
 /// power of two, which would put all 16 at the same offset modulo 4 KB).
 pub(super) fn plane_stride(len: usize) -> usize { len + 16 }
 
-/// Tiles per image row and column.
-pub(super) fn tiles(s: &ConvShape) -> (usize, usize) { (s.oh.div_ceil(2), s.ow.div_ceil(2)) }
+/// How a batch is cut into 2x2 output tiles and chunks of whole images.
+#[derive(Clone, Copy)]
+pub(super) struct Tiling {
+    /// tiles per image row and column, and per image
+    pub th: usize,
+    pub tw: usize,
+    pub per_image: usize,
+    /// the channels-last padded image: every tile's 4x4 patch lies inside
+    pub hp: usize,
+    pub wp: usize,
+    /// images per chunk (about `target` tiles, but every thread gets a chunk) and chunks
+    pub bc: usize,
+    pub nch: usize,
+}
 
-/// The channels-last padded image: every tile's 4x4 patch lies inside (rows -padH .. 2*tilesH+2-padH).
-pub(super) fn padded_dims(th: usize, tw: usize) -> (usize, usize) { (2 * th + 2, 2 * tw + 2) }
+impl Tiling {
+    pub(super) fn new(s: &ConvShape, target: usize) -> Tiling {
+        let (th, tw) = (s.oh.div_ceil(2), s.ow.div_ceil(2));
+        let per_thread = s.n.div_ceil(num_threads()).max(1);
+        let bc = target.div_ceil(th * tw).clamp(1, per_thread);
+        Tiling { th, tw, per_image: th * tw, hp: 2 * th + 2, wp: 2 * tw + 2, bc, nch: s.n.div_ceil(bc) }
+    }
+
+    /// B^T d B of every tile of images `imgs` of x into v[xi * sv + tile * C + ci] (tiles
+    /// numbered from the first image); `xt`, `tmp` (16 * C floats): scratch.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn input_chunk(&self, s: &ConvShape, x: &[f32], imgs: std::ops::Range<usize>, xt: &mut Scratch,
+                              tmp: &mut [f32], v: &mut [f32], sv: usize) {
+        let (c, plane) = (s.c, s.c * s.h * s.w);
+        let xt = xt.get(self.hp * self.wp * c);
+        for (i, b) in imgs.enumerate() {
+            channels_last_padded(&x[b * plane..][..plane], &[c, s.h, s.w, s.ph, s.pw, self.hp, self.wp], xt);
+            input_tiles(xt, &[c, self.wp, self.th, self.tw, i * self.per_image, sv], tmp, v);
+        }
+    }
+}
 
 /// y = epi(conv(x, w) + bias), as `conv2d_forward_epi` (lengths already checked there).
 pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32], epi: Option<&Epilogue>) {
@@ -59,12 +90,8 @@ pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mu
         let pu = pu.get(16 * su);
         TILES.with(|ts| transform_weights_packed(w, o, c, su, pu, &mut ts.borrow_mut()[5]));
         let pu = &*pu;
-        let (th, tw) = tiles(s);
-        let per_image = th * tw;
-        let (hp, wp) = padded_dims(th, tw);
-        let per_thread = s.n.div_ceil(num_threads()).max(1);
-        let bc = TARGET_TILES.div_ceil(per_image).clamp(1, per_thread);
-        let nch = s.n.div_ceil(bc);
+        let tiling = Tiling::new(s, TARGET_TILES);
+        let Tiling { th, tw, per_image, bc, nch, .. } = tiling;
         let yp = SharedMut::new(y);
         let yp = &yp;
         let chunk = |ch: usize| TILES.with(|ts| {
@@ -73,12 +100,8 @@ pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mu
             let nt = bcn * per_image;
             let (sv, sm) = (plane_stride(nt * c), plane_stride(o * nt));
             let v = v.get(16 * sv);
-            let xt = xt.get(hp * wp * c);
             let tmp = tmp.get(16 * c.max(tw));
-            for b in 0..bcn {
-                channels_last_padded(&x[(b0 + b) * c * s.h * s.w..][..c * s.h * s.w], &[c, s.h, s.w, s.ph, s.pw, hp, wp], xt);
-                input_tiles(xt, &[c, wp, th, tw, b * per_image, sv], tmp, v);
-            }
+            tiling.input_chunk(s, x, b0..b0 + bcn, xt, tmp, v, sv);
             let pv = pv.get(packed_b_len(nt, c));
             let m = m.get(16 * sm);
             for xi in 0..16 {
@@ -166,7 +189,7 @@ pub(super) fn comb(out: &mut [f32], a: &[f32], b: &[f32], d: &[f32], f: impl Fn(
 multiversion! {
     /// One image [C][H][W] -> xt[hp][wp][C] with the image at row padH, column padW and zeros
     /// around it; dims = [C, H, W, padH, padW, hp, wp].
-    pub(super) fn channels_last_padded(img: &[f32], dims: &[usize; 7], xt: &mut [f32]) {
+    fn channels_last_padded(img: &[f32], dims: &[usize; 7], xt: &mut [f32]) {
         let [c, h, w, ph, pw, hp, wp] = *dims;
         xt.fill(0.0);
         for ci in 0..c {
@@ -184,7 +207,7 @@ multiversion! {
     /// B^T d B of every tile of one channels-last padded image, vectorised over the channels;
     /// dims = [C, wp, tilesH, tilesW, first tile, plane stride]. v[xi * stride + tile * C + ci];
     /// `t`: 16 * C floats.
-    pub(super) fn input_tiles(xt: &[f32], dims: &[usize; 6], t: &mut [f32], v: &mut [f32]) {
+    fn input_tiles(xt: &[f32], dims: &[usize; 6], t: &mut [f32], v: &mut [f32]) {
         let [c, wp, th, tw, t0, sv] = *dims;
         let sub = |x: f32, y: f32, _: f32| x - y;
         let add = |x: f32, y: f32, _: f32| x + y;

@@ -5,7 +5,7 @@
 //! Chunks of images split statically over the threads, each thread summing into its own dU, the
 //! partial sums added in thread order: bitwise the same for a given shape and thread count.
 
-use super::conv_winograd::{channels_last_padded, comb, input_tiles, padded_dims, plane_stride, tiles, TILES};
+use super::conv_winograd::{comb, plane_stride, Tiling, TILES};
 use super::gemm_prepacked::{pack_a_full, packed_a_len, sgemm_packed_a};
 use super::im2col::ConvShape;
 use super::simd::multiversion;
@@ -21,12 +21,8 @@ static DU: Mutex<Vec<f32>> = Mutex::new(Vec::new());
 /// gw = dL/dw for y = conv(x, w) (lengths checked by `conv2d_backward_weight`; gw overwritten).
 pub fn backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f32]) {
     let (c, o, ohw) = (s.c, s.o, s.ohw());
-    let (th, tw) = tiles(s);
-    let per_image = th * tw;
-    let (hp, wp) = padded_dims(th, tw);
-    let per_thread = s.n.div_ceil(num_threads()).max(1);
-    let bc = TARGET_TILES.div_ceil(per_image).clamp(1, per_thread);
-    let nch = s.n.div_ceil(bc);
+    let tiling = Tiling::new(s, TARGET_TILES);
+    let Tiling { th, tw, per_image, bc, nch, .. } = tiling;
     let parts = num_threads().min(nch).max(1);
     let sdu = plane_stride(o * c);
     let mut guard = DU.lock().unwrap_or_else(|e| e.into_inner());
@@ -45,12 +41,10 @@ pub fn backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f32]) {
             let nt = bcn * per_image;
             let (sv, sm) = (plane_stride(nt * c), plane_stride(o * nt));
             let v = v.get(16 * sv);
-            let xt = xt.get(hp * wp * c);
             let tmp = tmp.get(16 * c.max(tw));
             let mg = mg.get(16 * sm);
+            tiling.input_chunk(s, x, b0..b0 + bcn, xt, tmp, v, sv);
             for b in 0..bcn {
-                channels_last_padded(&x[(b0 + b) * c * s.h * s.w..][..c * s.h * s.w], &[c, s.h, s.w, s.ph, s.pw, hp, wp], xt);
-                input_tiles(xt, &[c, wp, th, tw, b * per_image, sv], tmp, v);
                 for oi in 0..o {
                     let plane = &gy[((b0 + b) * o + oi) * ohw..][..ohw];
                     gy_tiles(plane, &[s.oh, s.ow, th, tw, oi * nt + b * per_image, sm], tmp, mg);
