@@ -116,9 +116,11 @@ fn conv_winograd_cases() {
         [2, 64, 13, 7, 77, 3, 3, 1, 1, 2, 2, 1, 1, 1],
         [16, 96, 2, 2, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1],
         [1, 64, 16, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+        [4, 128, 5, 7, 130, 3, 3, 1, 1, 1, 1, 1, 1, 1], // the Winograd weight gradient too
     ] {
         let on = std::env::var("SEAM_WINOGRAD").as_deref() != Ok("0");
-        check_path(p, |s| super::conv_winograd::wanted(s) || !on, &mut rng);
+        let wgrad = p[1] >= 128 && p[4] >= 128;
+        check_path(p, |s| (super::conv_winograd::wanted(s) && super::conv_winograd_wgrad::wanted(s) == wgrad) || !on, &mut rng);
     }
 }
 
