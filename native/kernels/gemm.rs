@@ -172,7 +172,8 @@ unsafe fn gemm_raw(ta: bool, tb: bool, m: usize, n: usize, k: usize, alpha: f32,
                 while jc < n {
                     let nc = (n - jc).min(NC);
                     pack_b(isa, tb, b, ldb, pc, kc, jc, nc, pb.as_mut_ptr());
-                    macro_kernel(isa, mc, nc, kc, pa.as_ptr(), pb.as_ptr(), c.add(ic * ldc + jc), ldc, alpha, beta_p);
+                    macro_kernel(isa, mc, nc, kc, Strips::block(pa.as_ptr(), kc), Strips::block(pb.as_ptr(), kc), c.add(ic * ldc + jc),
+                                 ldc, alpha, beta_p);
                     jc += nc;
                 }
                 ic += mc;
@@ -182,27 +183,40 @@ unsafe fn gemm_raw(ta: bool, tb: bool, m: usize, n: usize, k: usize, alpha: f32,
     })
 }
 
-/// Sweeps the packed blocks: each A strip stays in L1 while every B strip streams from L2.
+/// Packed strips of an operand, as `macro_kernel` reads them: the strip starting at row (A) or
+/// column (B) `first` with size `size` begins at ptr + first * depth + skip * size, where `depth`
+/// is the K the operand was packed over and `skip` the K already consumed (0 for a block packed
+/// for this K slice alone).
+#[derive(Clone, Copy)]
+pub(crate) struct Strips {
+    pub ptr: *const f32,
+    pub depth: usize,
+    pub skip: usize,
+}
+
+impl Strips {
+    /// A block packed for the current K slice only.
+    pub(crate) fn block(ptr: *const f32, kc: usize) -> Strips { Strips { ptr, depth: kc, skip: 0 } }
+    unsafe fn at(&self, first: usize, size: usize) -> *const f32 { self.ptr.add(first * self.depth + self.skip * size) }
+}
+
+/// Sweeps mc x nc of C over kc: each A strip stays in L1 while every B strip streams from L2.
+/// Strips before the last are full size, so a strip's start follows from its first row/column.
 #[allow(clippy::too_many_arguments)]
-unsafe fn macro_kernel(isa: &Isa, mc: usize, nc: usize, kc: usize, pa: *const f32, pb: *const f32,
-                       c: *mut f32, ldc: usize, alpha: f32, beta: f32) {
+pub(crate) unsafe fn macro_kernel(isa: &Isa, mc: usize, nc: usize, kc: usize, a: Strips, b: Strips,
+                                  c: *mut f32, ldc: usize, alpha: f32, beta: f32) {
     let mut i = 0;
-    let mut aoff = 0;
     while i < mc {
         let h = isa.strip_h(mc - i);
         let m_eff = (mc - i).min(h);
         let mut j = 0;
-        let mut boff = 0;
         while j < nc {
             let w = isa.strip_w(nc - j);
             let n_eff = (nc - j).min(w);
-            (isa.tile)(h, w, kc, pa.add(aoff), pb.add(boff), c.add(i * ldc + j), ldc,
-                       m_eff, n_eff, alpha, beta);
+            (isa.tile)(h, w, kc, a.at(i, h), b.at(j, w), c.add(i * ldc + j), ldc, m_eff, n_eff, alpha, beta);
             j += w;
-            boff += w * kc;
         }
         i += h;
-        aoff += h * kc;
     }
 }
 

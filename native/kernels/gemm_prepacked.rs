@@ -3,7 +3,7 @@
 //! (im2col writing the B strips). Layout (same as `gemm_pack`, with kc = K): A in strips of
 //! `Isa::strip_h` rows, each K x h; B in strips of `Isa::strip_w` columns, each K x w.
 
-use super::gemm::{isa, Isa, Scratch};
+use super::gemm::{isa, macro_kernel, Isa, Scratch, Strips};
 use super::gemm_pack::{pack_a, pack_b};
 
 /// K slice per C-tile pass: 512 (a 12 x 512 A strip is 24 KB of L1) halves the C read-modify-writes of 256.
@@ -77,24 +77,10 @@ pub fn sgemm_packed(m: usize, n: usize, k: usize, alpha: f32, pa: &[f32], pb: &[
         let mut jc = 0;
         while jc < n {
             let nc = (n - jc).min(NC);
-            let mut i = 0;
-            while i < m {
-                let h = ia.strip_h(m - i);
-                let m_eff = (m - i).min(h);
-                // Strips before this one are all full height, so this one starts at i * k.
-                let a = unsafe { pa.as_ptr().add(i * k + pc * h) };
-                let mut j = jc;
-                while j < jc + nc {
-                    let w = ia.strip_w(n - j);
-                    let n_eff = (n - j).min(w);
-                    unsafe {
-                        (ia.tile)(h, w, kc, a, pb.as_ptr().add(j * k + pc * w), cp.add(i * ldc + j), ldc,
-                                  m_eff, n_eff, alpha, beta_p);
-                    }
-                    j += w;
-                }
-                i += h;
-            }
+            let a = Strips { ptr: pa.as_ptr(), depth: k, skip: pc };
+            let b = Strips { ptr: pb.as_ptr().wrapping_add(jc * k), depth: k, skip: pc };
+            // Safety: sizes checked above; both operands are packed over the whole K.
+            unsafe { macro_kernel(ia, m, nc, kc, a, b, cp.add(jc), ldc, alpha, beta_p) };
             jc += nc;
         }
         pc += kc;
@@ -141,24 +127,9 @@ pub fn sgemm_packed_b(m: usize, n: usize, k: usize, alpha: f32, a: &[f32], lda: 
             // Safety: rows ic..ic+mc, columns pc..pc+kc of A are in bounds (checked above); the
             // block's padded strips fit MC_RAW x kc.
             unsafe { pack_a(ia, false, a.as_ptr(), lda, ic, mc, pc, kc, pa.as_mut_ptr()) };
-            let (mut i, mut aoff) = (0, 0);
-            while i < mc {
-                let h = ia.strip_h(mc - i);
-                let m_eff = (mc - i).min(h);
-                let mut j = 0;
-                while j < n {
-                    let w = ia.strip_w(n - j);
-                    let n_eff = (n - j).min(w);
-                    // Safety: B strips before j are full width, so this one starts at j * k.
-                    unsafe {
-                        (ia.tile)(h, w, kc, pa.as_ptr().add(aoff), pb.as_ptr().add(j * k + pc * w),
-                                  cp.add((ic + i) * ldc + j), ldc, m_eff, n_eff, alpha, beta_p);
-                    }
-                    j += w;
-                }
-                i += h;
-                aoff += h * kc;
-            }
+            let b = Strips { ptr: pb.as_ptr(), depth: k, skip: pc };
+            // Safety: the block's packed A against B packed over the whole K.
+            unsafe { macro_kernel(ia, mc, n, kc, Strips::block(pa.as_ptr(), kc), b, cp.add(ic * ldc), ldc, alpha, beta_p) };
             ic += mc;
         }
         pc += kc;
