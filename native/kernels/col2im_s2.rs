@@ -46,7 +46,7 @@ mod avx512 {
     pub unsafe fn row(g0: *const f32, g1: *const f32, g2: *const f32, ow: usize, row: *mut f32) {
         let lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         let hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
-        let m = |n: usize| -> __mmask16 { if n >= 16 { 0xffff } else { ((1u32 << n) - 1) as u16 } };
+        let m = crate::kernels::simd::lanes16;
         for i in (0..ow).step_by(16) {
             let n = (ow - i).min(16);
             let e = _mm512_maskz_loadu_ps(m(n), g1.add(i));

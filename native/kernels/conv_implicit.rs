@@ -176,7 +176,7 @@ mod avx512 {
                     break;
                 }
                 let rem = n_eff - col;
-                let mask: __mmask16 = if rem >= 16 { 0xffff } else { ((1u32 << rem) - 1) as u16 };
+                let mask = crate::kernels::simd::lanes16(rem);
                 let x = if acc_c { _mm512_add_ps(_mm512_maskz_loadu_ps(mask, row.add(col)), x) } else { x };
                 _mm512_mask_storeu_ps(row.add(col), mask, x);
             }
@@ -201,7 +201,7 @@ mod avx512 {
             let br: [*const f32; TN] = std::array::from_fn(|t| b.add(bi * img + *offs.add((j + t).min(n - 1))));
             let mut q = 0;
             while q < grid {
-                let mask: __mmask16 = if grid - q >= 16 { 0xffff } else { ((1u32 << (grid - q)) - 1) as u16 };
+                let mask = crate::kernels::simd::lanes16(grid - q);
                 let bv: [__m512; TN] = std::array::from_fn(|t| _mm512_loadu_ps(br[t].add(q)));
                 for r in 0..TM {
                     let av = _mm512_maskz_loadu_ps(mask, ar[r].add(q));

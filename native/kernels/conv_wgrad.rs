@@ -57,19 +57,10 @@ pub fn pack_gy(s: &ConvShape, gy: &[f32], b0: usize, bc: usize, grp: usize, out:
             let src = &gy[((b0 + b) * s.o + grp * og + o16) * ohw..][..16 * ohw];
             let (blk, lane0) = (o16 / wv, o16 % wv);
             let dst = &mut out[(blk * npix + b * ohw) * wv + lane0..][..(ohw - 1) * wv + 16];
-            let full = ohw / 16 * 16;
             #[cfg(target_arch = "x86_64")]
-            // Safety: rows 0..16 of `src` hold ohw values each; 16 pixels x wv strides fit in `dst`.
-            unsafe {
-                for p in (0..full).step_by(16) {
-                    super::transpose::transpose16(src.as_ptr().add(p), ohw, dst.as_mut_ptr().add(p * wv), wv);
-                }
-            }
-            for p in full..ohw {
-                for l in 0..16 {
-                    dst[p * wv + l] = src[l * ohw + p];
-                }
-            }
+            // Safety: rows 0..16 of `src` hold ohw values each; ohw pixels x wv strides fit in
+            // `dst`; wanted() checked AVX-512.
+            unsafe { super::transpose::transpose_band(src.as_ptr(), ohw, dst.as_mut_ptr(), wv, 16, ohw) };
         }
     }
 }
@@ -114,20 +105,11 @@ pub fn store_transposed(s: &ConvShape, gwt: &[f32], gw: &mut [f32]) {
     assert!(wanted(s) && gwt.len() >= s.w_len() && gw.len() >= s.w_len(), "conv wgrad: bad gradient buffers");
     for grp in 0..s.g {
         let (src, dst) = (&gwt[grp * og * ckk..][..og * ckk], &mut gw[grp * og * ckk..][..og * ckk]);
-        let full = ckk / 16 * 16;
         for o in (0..og).step_by(16) {
             #[cfg(target_arch = "x86_64")]
-            // Safety: 16 rows (r..r+16 < ckk) of 16 columns (o..o+16 <= og) in and out of bounds.
-            unsafe {
-                for r in (0..full).step_by(16) {
-                    super::transpose::transpose16(src.as_ptr().add(r * og + o), og, dst.as_mut_ptr().add(o * ckk + r), ckk);
-                }
-            }
-            for r in full..ckk {
-                for l in 0..16 {
-                    dst[(o + l) * ckk + r] = src[r * og + o + l];
-                }
-            }
+            // Safety: ckk rows of columns o..o+16 <= og in, rows o..o+16 of ckk out, in bounds;
+            // wanted() checked AVX-512.
+            unsafe { super::transpose::transpose_band(src.as_ptr().add(o), og, dst.as_mut_ptr().add(o * ckk), ckk, ckk, 16) };
         }
     }
 }

@@ -89,7 +89,7 @@ unsafe fn store<const MR: usize, const NV: usize>(acc: &[[__m512; NV]; MR], c: *
                 break;
             }
             let rem = n_eff - col;
-            let mask: __mmask16 = if rem >= 16 { 0xffff } else { ((1u32 << rem) - 1) as u16 };
+            let mask = crate::kernels::simd::lanes16(rem);
             let mut x = _mm512_mul_ps(acc[r][v], al);
             if beta != 0.0 {
                 x = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, row.add(col)), be, x);

@@ -68,7 +68,7 @@ unsafe fn tile(m: usize, n: usize, i: usize, j: usize, p0: usize, kb: usize, a: 
     let mut acc = [[_mm512_setzero_ps(); TN]; TM];
     let mut p = 0;
     while p < kb {
-        let mask: __mmask16 = if kb - p >= 16 { 0xffff } else { ((1u32 << (kb - p)) - 1) as u16 };
+        let mask = crate::kernels::simd::lanes16(kb - p);
         let av: [__m512; TM] = std::array::from_fn(|r| _mm512_maskz_loadu_ps(mask, ar[r].add(p)));
         for s in 0..TN {
             let bv = _mm512_maskz_loadu_ps(mask, br[s].add(p));

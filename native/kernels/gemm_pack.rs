@@ -85,7 +85,7 @@ unsafe fn gather_rows(src: *const f32, ld: usize, rows: usize, h: usize, kc: usi
 #[target_feature(enable = "avx512f")]
 unsafe fn gather_rows_avx512(src: *const f32, ld: usize, rows: usize, h: usize, kc: usize, dst: *mut f32) {
     use std::arch::x86_64::*;
-    let m = ((1u32 << h) - 1) as u16;
+    let m = super::simd::lanes16(h);
     for p0 in (0..kc).step_by(16) {
         let mut r = [_mm512_setzero_ps(); 16];
         for (i, v) in r.iter_mut().enumerate().take(rows) {

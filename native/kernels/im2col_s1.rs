@@ -162,7 +162,7 @@ mod avx512 {
             i += 16;
         }
         if i < len {
-            let m: __mmask16 = ((1u32 << (len - i)) - 1) as u16;
+            let m = crate::kernels::simd::lanes16(len - i);
             _mm512_mask_storeu_ps(d.add(i), m, _mm512_maskz_loadu_ps(m, p.add(i)));
         }
     }
@@ -196,7 +196,7 @@ mod avx512 {
             i += 16;
         }
         if i < len {
-            _mm512_mask_storeu_ps(d.add(i), ((1u32 << (len - i)) - 1) as u16, _mm512_setzero_ps());
+            _mm512_mask_storeu_ps(d.add(i), crate::kernels::simd::lanes16(len - i), _mm512_setzero_ps());
         }
     }
 

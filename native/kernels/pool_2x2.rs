@@ -24,10 +24,7 @@ pub fn max_plane(xs: &[f32], w: usize, oh: usize, ow: usize, ys: &mut [f32], arg
 mod avx512 {
     use std::arch::x86_64::*;
 
-    #[inline]
-    fn mask(n: usize) -> __mmask16 {
-        if n >= 16 { 0xffff } else { ((1u32 << n) - 1) as u16 }
-    }
+    use crate::kernels::simd::lanes16 as mask;
 
     /// (even, odd) columns of the 2n floats at p (n <= 16), read with masks.
     #[inline]

@@ -9,6 +9,12 @@
 //! turns the f32 -> f64 lane loops into 2-wide SSE/AVX ops with 8 independent chains: enough to
 //! keep up with memory bandwidth, which bounds these reductions.)
 
+/// The AVX-512 lane mask (`__mmask16`) of the first min(n, 16) lanes: the tail of a row.
+#[inline]
+pub fn lanes16(n: usize) -> u16 {
+    if n >= 16 { 0xffff } else { ((1u32 << n) - 1) as u16 }
+}
+
 #[inline]
 pub fn has_avx512() -> bool {
     #[cfg(target_arch = "x86_64")]

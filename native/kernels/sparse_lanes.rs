@@ -88,7 +88,7 @@ pub fn lanes_forward(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], 
     let src = &mut guard[skip..skip + groups * glen];
     build(s, x, src);
     let src: &[f32] = src;
-    let (_, wp) = SparseGeom::padded(s);
+    let (hp, wp) = SparseGeom::padded(s);
     let (len, per) = (SparseGeom::direct_len(s), t / LANES);
     let tpg = len.div_ceil(per);
     let tiles = groups * tpg;
@@ -99,7 +99,7 @@ pub fn lanes_forward(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], 
     let (ohw, yp) = (s.ohw(), SharedMut::new(y));
     let yp = &yp;
     let cc = chunk_channels(s);
-    let span = cc * s.sh * s.sw * SparseGeom::padded(s).0 * wp * LANES;
+    let (span, chunks) = (cc * s.sh * s.sw * hp * wp * LANES, s.c.div_ceil(cc));
     let work = |range: std::ops::Range<usize>| {
         ACC.with_borrow_mut(|(acc, cur)| {
             for u in range {
@@ -108,7 +108,7 @@ pub fn lanes_forward(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], 
                 let os = share(s.o, ob, bi);
                 // Safety: validate() bounded every offset by max_offset; the group's region holds
                 // max_offset + tile floats past every tile base (interleaved planes + slack).
-                unsafe { rows_chunked(t, src.as_ptr().add(grp * glen + q0 * LANES), os.clone(), row_ptr, offs, vals, span, s.c.div_ceil(cc), acc, cur) };
+                unsafe { rows_chunked(t, src.as_ptr().add(grp * glen + q0 * LANES), os.clone(), row_ptr, offs, vals, span, chunks, acc, cur) };
                 let lanes = LANES.min(s.n - grp * LANES);
                 for (i, o) in os.enumerate() {
                     for q in q0..(q0 + per).min(len) {

@@ -50,3 +50,27 @@ pub unsafe fn transpose16(src: *const f32, lds: usize, dst: *mut f32, ldd: usize
         _mm512_storeu_ps(dst.add(j * ldd), *v);
     }
 }
+
+/// dst[j * ldd + i] = src[i * lds + j] for i < rows, j < cols, with one of rows / cols being 16:
+/// 16 x 16 blocks in registers, the remaining columns (or rows) one element at a time.
+///
+/// # Safety
+/// `rows` rows of `cols` floats at `src` (stride lds) readable, `cols` rows of `rows` floats at
+/// `dst` (stride ldd) writable; the CPU has AVX-512F.
+#[target_feature(enable = "avx512f")]
+pub unsafe fn transpose_band(src: *const f32, lds: usize, dst: *mut f32, ldd: usize, rows: usize, cols: usize) {
+    debug_assert!(rows == 16 || cols == 16);
+    // Walk the long side in 16-blocks; (i, j) steps are along rows when cols == 16.
+    let (long, along_rows) = if rows == 16 { (cols, false) } else { (rows, true) };
+    let full = long / 16 * 16;
+    for b in (0..full).step_by(16) {
+        let (i0, j0) = if along_rows { (b, 0) } else { (0, b) };
+        transpose16(src.add(i0 * lds + j0), lds, dst.add(j0 * ldd + i0), ldd);
+    }
+    for t in full..long {
+        for l in 0..16 {
+            let (i, j) = if along_rows { (t, l) } else { (l, t) };
+            *dst.add(j * ldd + i) = *src.add(i * lds + j);
+        }
+    }
+}

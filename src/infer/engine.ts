@@ -3,7 +3,7 @@
 // comes); each step is one native call with the epilogue (bias, residual, ReLU) fused in.
 import { native } from '../native.js';
 import { convParams, type ConvStep, type Graph, type Step } from './graph.js';
-import { packSparse, sparseLowering, type SparseWeights } from './pack.js';
+import { loweringOf, packSparse, sparseLowering, type SparseWeights } from './pack.js';
 import type { LayerPlan } from './plan.js';
 
 const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
@@ -95,7 +95,7 @@ export class InferenceEngine {
     if (!plan.sparse) return null;
     const code = sparseLowering(plan.step.geom, batch);
     const have = this.packs.get(plan.step) ?? [plan.sparse];
-    let sw = have.find((p) => p.mode * 256 + p.tile === code);
+    let sw = have.find((p) => loweringOf(p) === code);
     if (!sw) have.push((sw = packSparse(plan.step.geom, plan.step.layer.weight, batch)));
     this.packs.set(plan.step, have);
     return sw;

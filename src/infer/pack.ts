@@ -13,6 +13,11 @@ export interface SparseWeights {
   vals: Float32Array;
 }
 
+/** The lowering a packing is for, in sparseConvChoose's encoding (mode * 256 + tile). */
+export function loweringOf(sw: SparseWeights): number {
+  return sw.mode * 256 + sw.tile;
+}
+
 /** mode * 256 + tile of the lowering the addon picks for this layer at this batch size. */
 export function sparseLowering(g: ConvGeometry, batch: number): number {
   return native.sparseConvChoose(convParams(g, batch));
