@@ -14,9 +14,11 @@ const bn = (c: number) => ({
   runningVar: Tensor.uniform([c], rng, 0.5, 2), eps: 1e-5,
 });
 
-// [N, C, H, O, K, stride, pad]: implicit GEMM (>= 16x16), im2col, stride 2, channel split (small maps).
+// [N, C, H, O, K, stride, pad]: implicit GEMM (>= 16x16), im2col, stride 2, channel split (small maps),
+// tile-lane Winograd, channel Winograd.
 const cases: [number, number, number, number, number, number, number][] = [
   [2, 4, 16, 8, 3, 1, 1], [3, 5, 9, 6, 3, 1, 1], [2, 6, 12, 8, 3, 2, 1], [4, 8, 2, 64, 3, 1, 1], [2, 3, 8, 5, 1, 1, 0],
+  [2, 16, 16, 24, 3, 1, 1], [2, 64, 6, 64, 3, 1, 1],
 ];
 
 describe('fused eval BatchNorm + ReLU ops', () => {

@@ -113,6 +113,9 @@ pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f3
     if s.n == 0 {
         return;
     }
+    if super::conv_winograd_lanes::wanted(s) {
+        return super::conv_winograd_lanes::forward(s, x, w, bias, y, epi);
+    }
     if super::conv_winograd::wanted(s) {
         return super::conv_winograd::forward(s, x, w, bias, y, epi);
     }

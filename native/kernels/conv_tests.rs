@@ -115,12 +115,33 @@ fn conv_winograd_cases() {
         [8, 65, 8, 8, 64, 3, 3, 1, 1, 0, 0, 1, 1, 1],
         [2, 64, 13, 7, 77, 3, 3, 1, 1, 2, 2, 1, 1, 1],
         [16, 96, 2, 2, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1],
-        [1, 64, 16, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+        [1, 64, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1],
         [4, 128, 5, 7, 130, 3, 3, 1, 1, 1, 1, 1, 1, 1], // the Winograd weight gradient too
     ] {
         let on = std::env::var("SEAM_WINOGRAD").as_deref() != Ok("0");
         let wgrad = p[1] >= 128 && p[4] >= 128;
-        check_path(p, |s| (super::conv_winograd::wanted(s) && super::conv_winograd_wgrad::wanted(s) == wgrad) || !on, &mut rng);
+        check_path(p, |s| {
+            (super::conv_winograd::wanted(s) && !super::conv_winograd_lanes::wanted(s)
+                && super::conv_winograd_wgrad::wanted(s) == wgrad) || !on
+        }, &mut rng);
+    }
+}
+
+/// Shapes the tile-lane Winograd forward (and so the data gradient) takes: 16-wide maps (lanes
+/// of two tile rows), 32- and 64-wide maps (one tile row, one or two lane vectors), channel
+/// counts that fill no GEMM strip evenly, padding 0, several blocks per image.
+#[test]
+fn conv_winograd_lanes_cases() {
+    let mut rng = Rng::new(14);
+    for p in [
+        [2, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+        [3, 24, 16, 16, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+        [2, 20, 18, 34, 17, 3, 3, 1, 1, 0, 0, 1, 1, 1],
+        [2, 16, 32, 64, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+        [2, 128, 8, 32, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+    ] {
+        let on = std::env::var("SEAM_WINOGRAD").as_deref() != Ok("0") && super::simd::has_avx512();
+        check_path(p, |s| super::conv_winograd_lanes::wanted(s) || !on || crate::pool::num_threads() > s.n, &mut rng);
     }
 }
 

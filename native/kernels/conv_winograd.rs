@@ -32,10 +32,14 @@ thread_local! {
 /// channels the direct GEMM wins by ~8%; 512-channel 2x2 maps at batch 16 (64 pixels) lose 50%
 /// when their weights come cold from memory, as they do in a model.
 pub fn wanted(s: &ConvShape) -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let on = *ON.get_or_init(|| std::env::var("SEAM_WINOGRAD").map_or(true, |v| v != "0"));
-    on && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.g == 1
+    enabled() && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.g == 1
         && s.c >= 64 && s.o >= 64 && 2 * s.n * s.ohw() >= s.c
+}
+
+/// Whether Winograd convolutions may be used at all (SEAM_WINOGRAD=0 turns them off).
+pub(super) fn enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("SEAM_WINOGRAD").map_or(true, |v| v != "0"))
 }
 
 /// Distance between consecutive transform-point planes of `len` floats: one cache line more than
@@ -84,12 +88,7 @@ impl Tiling {
 pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32], epi: Option<&Epilogue>) {
     let (c, o) = (s.c, s.o);
     let pal = packed_a_len(o, c);
-    WEIGHTS.with(|ws| {
-        let mut pu = ws.borrow_mut();
-        let su = plane_stride(pal);
-        let pu = pu.get(16 * su);
-        TILES.with(|ts| transform_weights_packed(w, o, c, su, pu, &mut ts.borrow_mut()[5]));
-        let pu = &*pu;
+    with_weights(w, o, c, |pu, su| {
         let tiling = Tiling::new(s, TARGET_TILES);
         let Tiling { th, tw, per_image, bc, nch, .. } = tiling;
         let yp = SharedMut::new(y);
@@ -119,6 +118,18 @@ pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mu
         });
         run_shares(nch, |_, chunks| chunks.for_each(chunk));
     });
+}
+
+/// Runs `f(pu, su)` with the 16 transformed weight matrices U[xi] (O x C, packed-A form) at
+/// pu[xi * su..], shared read-only by the pool.
+pub(super) fn with_weights<R>(w: &[f32], o: usize, c: usize, f: impl FnOnce(&[f32], usize) -> R) -> R {
+    WEIGHTS.with(|ws| {
+        let mut pu = ws.borrow_mut();
+        let su = plane_stride(packed_a_len(o, c));
+        let pu = pu.get(16 * su);
+        TILES.with(|ts| transform_weights_packed(w, o, c, su, pu, &mut ts.borrow_mut()[5]));
+        f(pu, su)
+    })
 }
 
 /// The 16 matrices U[xi] (O x C) of G g G^T over the 3x3 filters g = w[o][c], written straight
