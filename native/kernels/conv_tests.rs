@@ -127,9 +127,10 @@ fn conv_winograd_cases() {
     }
 }
 
-/// Shapes the tile-lane Winograd forward (and so the data gradient) takes: 16-wide maps (lanes
-/// of two tile rows), 32- and 64-wide maps (one tile row, one or two lane vectors), channel
-/// counts that fill no GEMM strip evenly, padding 0, several blocks per image.
+/// Shapes the tile-lane Winograd forward (and so the data gradient) takes: 8-wide maps (lanes of
+/// four tile rows, several images per block), 16-wide maps (two tile rows), 32- and 64-wide maps
+/// (one tile row, one or two lane vectors), channel counts that fill no GEMM strip evenly,
+/// padding 0, several blocks per image.
 #[test]
 fn conv_winograd_lanes_cases() {
     let mut rng = Rng::new(14);
@@ -139,6 +140,8 @@ fn conv_winograd_lanes_cases() {
         [2, 20, 18, 34, 17, 3, 3, 1, 1, 0, 0, 1, 1, 1],
         [2, 16, 32, 64, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1],
         [2, 128, 8, 32, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+        [5, 64, 8, 8, 36, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+        [3, 16, 10, 10, 16, 3, 3, 1, 1, 0, 0, 1, 1, 1],
     ] {
         let on = std::env::var("SEAM_WINOGRAD").as_deref() != Ok("0") && super::simd::has_avx512();
         check_path(p, |s| super::conv_winograd_lanes::wanted(s) || !on || crate::pool::num_threads() > s.n, &mut rng);

@@ -10,7 +10,7 @@
 use super::conv_epilogue::Epilogue;
 use super::conv_winograd::{plane_stride, with_weights, TILES};
 use super::gemm::isa;
-use super::gemm_prepacked::{packed_a_len, sgemm_packed};
+use super::gemm_prepacked::{packed_a_len, packed_b_len, sgemm_packed};
 use super::im2col::ConvShape;
 use super::im2col_s1::{pad_images, padded_len};
 use crate::pool::{num_threads, run_shares, SharedMut};
@@ -19,70 +19,77 @@ use crate::pool::{num_threads, run_shares, SharedMut};
 const BLOCK_FLOATS: usize = 128 << 10;
 
 /// Where this path beats both the direct convolution and the channel-vectorised Winograd
-/// (measured on Zen 4 in ResNet20 and VGG16 at batch 16 and 64): 3x3 stride-1 layers with 16 to
-/// 128 channels on maps of even size whose tile rows fill whole lanes.
+/// (measured on Zen 4, 2 threads, batch 16 and 64): 3x3 stride-1 layers with 16 to 256 channels
+/// (1.2-1.85x faster; 512 channels on 8x8 maps are level) on maps of even size whose tile rows
+/// fill whole lanes (4, 8 or a multiple of 16 tiles wide).
 pub fn wanted(s: &ConvShape) -> bool {
     let geometry_ok = s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.g == 1
-        && s.oh % 2 == 0 && s.ow % 2 == 0 && Lanes::unit_rows(s).is_some_and(|u| (s.oh / 2) % u == 0);
+        && s.oh.is_multiple_of(2) && s.ow.is_multiple_of(2)
+        && Lanes::rows_per_vector(s.ow / 2).is_some_and(|u| (s.oh / 2).is_multiple_of(u));
     geometry_ok && super::conv_winograd::enabled() && isa().name == "avx512" && s.n >= num_threads()
-        && (16..=128).contains(&s.c) && (16..=128).contains(&s.o)
+        && (16..=256).contains(&s.c) && (16..=256).contains(&s.o)
 }
 
-/// How the output tiles of one image are cut into lane vectors and blocks.
+/// How the output tiles are cut into lane vectors of 16 and blocks: a block is some tile rows of
+/// one image, or whole images; its tiles are numbered image by image in raster order.
 struct Lanes {
     tw: usize,
-    /// padded input row length and output row length
+    /// padded input row length and plane, output row length and plane
     wp: usize,
+    plane: usize,
     ow: usize,
-    /// a lane vector covers 8 tiles of two tile rows (16-wide maps)
-    paired: bool,
-    /// tile rows per block, tiles per block
+    ohw: usize,
+    /// tile rows per block (all of them when a block holds several images), images per block
     rows: usize,
-    tiles: usize,
+    images: usize,
 }
 
 impl Lanes {
-    /// Tile rows of the smallest block whose tile count is a multiple of 32 (whole B strips).
-    fn unit_rows(s: &ConvShape) -> Option<usize> {
-        match s.ow / 2 {
-            8 => Some(4),
-            tw if tw % 32 == 0 => Some(1),
-            tw if tw % 16 == 0 => Some(2),
+    /// Tile rows one lane vector spans: a vector is 16 tiles of one row, 8 of two rows or 4 of four.
+    fn rows_per_vector(tw: usize) -> Option<usize> {
+        match tw {
+            4 => Some(4),
+            8 => Some(2),
+            tw if tw.is_multiple_of(16) => Some(1),
             _ => None,
         }
     }
 
     fn new(s: &ConvShape) -> Lanes {
         let (th, tw) = (s.oh / 2, s.ow / 2);
-        let unit = Self::unit_rows(s).expect("conv winograd lanes: unsupported width");
-        // The most unit multiples that divide the tile rows and keep the block in budget.
+        let unit = Self::rows_per_vector(tw).expect("conv winograd lanes: unsupported width");
+        // The most tile rows (dividing the image's) or whole images that keep a block in budget.
         let per_row = 16 * (s.c + s.o) * tw;
         let mut rows = unit;
         for r in (unit..=th).step_by(unit) {
-            if th % r == 0 && r * per_row <= BLOCK_FLOATS {
+            if th.is_multiple_of(r) && r * per_row <= BLOCK_FLOATS {
                 rows = r;
             }
         }
-        Lanes { tw, wp: s.w + 2 * s.pw, ow: s.ow, paired: tw == 8, rows, tiles: rows * tw }
+        let per_thread = s.n.div_ceil(num_threads());
+        let images = if rows < th { 1 } else { (BLOCK_FLOATS / (th * per_row)).clamp(1, per_thread) };
+        let wp = s.w + 2 * s.pw;
+        Lanes { tw, wp, plane: (s.h + 2 * s.ph) * wp, ow: s.ow, ohw: s.ohw(), rows, images }
     }
 
-    /// Tile row and first tile column of lane vector v of the block starting at tile row ty0.
-    fn origin(&self, ty0: usize, v: usize) -> (usize, usize) {
-        if self.paired {
-            (ty0 + 2 * v, 0)
-        } else {
-            let per = self.tw / 16;
-            (ty0 + v / per, 16 * (v % per))
-        }
-    }
+    fn tiles(&self, images: usize) -> usize { images * self.rows * self.tw }
 
-    /// Offsets of the two 16-float halves of vector v: in the padded plane (top-left of the
-    /// patches) and in the output plane (the first output row).
-    fn offsets(&self, ty0: usize, v: usize) -> [usize; 4] {
-        let (ty, tx) = self.origin(ty0, v);
-        let (i, o) = ((2 * ty) * self.wp + 2 * tx, (2 * ty) * self.ow + 2 * tx);
-        let (di, d_o) = if self.paired { (2 * self.wp, 2 * self.ow) } else { (16, 16) };
-        [i, i + di, o, o + d_o]
+    /// Lane vector v of the block starting at tile row ty0: the input offsets (padded planes of
+    /// `c` channels per image) of the top-left corners of its four 8-float column runs, and the
+    /// output offsets (`o` planes per image) of the first output row of each.
+    fn offsets(&self, ty0: usize, v: usize, c: usize, o: usize) -> ([usize; 4], [usize; 4]) {
+        let per_image = self.rows * self.tw;
+        let (img, t) = ((16 * v) / per_image, (16 * v) % per_image);
+        let (ty, tx) = (ty0 + t / self.tw, t % self.tw);
+        let (i, out) = (img * c * self.plane + 2 * ty * self.wp + 2 * tx, img * o * self.ohw + 2 * ty * self.ow + 2 * tx);
+        let runs = |base: usize, row: usize| -> [usize; 4] {
+            match self.tw {
+                4 => [base, base + 2 * row, base + 4 * row, base + 6 * row],
+                8 => [base, base + 8, base + 2 * row, base + 2 * row + 8],
+                _ => [base, base + 8, base + 16, base + 24],
+            }
+        };
+        (runs(i, self.wp), runs(out, self.ow))
     }
 }
 
@@ -91,39 +98,41 @@ pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mu
     assert!(wanted(s), "conv winograd lanes: unsupported shape ({})", s.describe());
     let (c, o, ohw) = (s.c, s.o, s.ohw());
     let lanes = Lanes::new(s);
-    let (nt, nvec) = (lanes.tiles, lanes.tiles / 16);
-    let plane = (s.h + 2 * s.ph) * lanes.wp;
-    let (sv, sm) = (plane_stride(nt * c), plane_stride(o * nt));
+    let most = lanes.tiles(lanes.images);
+    let (sv, sm) = (plane_stride(packed_b_len(most, c)), plane_stride(o * most));
     let pal = packed_a_len(o, c);
+    let quarter = lanes.tw == 4;
     with_weights(w, o, c, |pu, su| {
         let yp = SharedMut::new(y);
         let yp = &yp;
         run_shares(s.n, |_, imgs| TILES.with(|ts| {
             let [xt, _, pv, _, m, _] = &mut *ts.borrow_mut();
-            let (xt, pv, m) = (xt.get(padded_len(s, 1)), pv.get(16 * sv), m.get(16 * sm));
-            for b in imgs {
-                pad_images(s, x, b, 1, 0, xt);
-                // Safety: image b's outputs belong to this share alone.
-                let yb = unsafe { yp.slice(b * o * ohw, o * ohw) };
+            let (xt, pv, m) = (xt.get(padded_len(s, lanes.images)), pv.get(16 * sv), m.get(16 * sm));
+            for b0 in imgs.clone().step_by(lanes.images) {
+                let bi = lanes.images.min(imgs.end - b0);
+                let nt = lanes.tiles(bi);
+                pad_images(s, x, b0, bi, 0, xt);
+                // Safety: images b0..b0+bi belong to this share alone.
+                let yb = unsafe { yp.slice(b0 * o * ohw, bi * o * ohw) };
                 for ty0 in (0..s.oh / 2).step_by(lanes.rows) {
-                    let offs: Vec<[usize; 4]> = (0..nvec).map(|v| lanes.offsets(ty0, v)).collect();
+                    let offs: Vec<_> = (0..nt / 16).map(|v| lanes.offsets(ty0, v, c, o)).collect();
                     for ci in 0..c {
-                        // Safety: every patch of the block lies inside the padded plane (the
+                        // Safety: every patch of the block lies inside the padded planes (the
                         // geometry of `wanted`); stores stay inside pv's 16 planes of nt * c.
-                        unsafe { avx512::input(&xt[ci * plane..][..plane], lanes.wp, &offs, [ci, c, nt, sv], pv) };
+                        unsafe { avx512::input(&xt[ci * lanes.plane..], lanes.wp, quarter, &offs, [ci, c, nt, sv], pv) };
                     }
                     for xi in 0..16 {
-                        sgemm_packed(o, nt, c, 1.0, &pu[xi * su..][..pal], &pv[xi * sv..][..nt * c], 0.0,
+                        sgemm_packed(o, nt, c, 1.0, &pu[xi * su..][..pal], &pv[xi * sv..][..packed_b_len(nt, c)], 0.0,
                                      &mut m[xi * sm..][..o * nt], nt);
                     }
                     for oi in 0..o {
                         let add = bias.map_or(0.0, |bv| bv[oi]);
-                        // Safety: as for the input; the output rows of the block lie in the plane.
-                        unsafe { avx512::output(m, [sm, oi * nt], &offs, lanes.ow, add, &mut yb[oi * ohw..][..ohw]) };
+                        // Safety: as for the input; the output rows of the block lie in its planes.
+                        unsafe { avx512::output(m, [sm, oi * nt], &offs, lanes.ow, quarter, add, &mut yb[oi * ohw..]) };
                     }
                 }
                 if let Some(e) = epi {
-                    e.apply(s, yb, b, 1);
+                    e.apply(s, yb, b0, bi);
                 }
             }
         }));
@@ -142,23 +151,40 @@ mod avx512 {
     #[inline(always)]
     unsafe fn idx(v: &[i32; 16]) -> __m512i { _mm512_loadu_si512(v.as_ptr() as *const _) }
 
+    /// 16 floats from two 8-float runs (lo, hi halves).
+    #[inline(always)]
+    unsafe fn join(a: *const f32, b: *const f32) -> __m512 {
+        _mm512_insertf32x8::<1>(_mm512_castps256_ps512(_mm256_loadu_ps(a)), _mm256_loadu_ps(b))
+    }
+
+    /// The 32 floats of a lane vector's row: runs r[0..4] of 8 (`quarter`), else two of 16 at r[0], r[2].
+    #[inline(always)]
+    unsafe fn row(p: *const f32, r: &[usize; 4], shift: usize, quarter: bool) -> (__m512, __m512) {
+        if quarter {
+            (join(p.add(r[0] + shift), p.add(r[1] + shift)), join(p.add(r[2] + shift), p.add(r[3] + shift)))
+        } else {
+            (_mm512_loadu_ps(p.add(r[0] + shift)), _mm512_loadu_ps(p.add(r[2] + shift)))
+        }
+    }
+
     /// B^T d B of channel ci for every lane vector of the block (`offs` from `Lanes::offsets`),
-    /// into packed-B strips: transform point xi, tile t at pv[xi * sv + strip(t) * c + ci * 32 + t % 32];
-    /// dims = [ci, C, tiles, sv]. `p`: the channel's padded plane, rows of `wp`.
-    #[target_feature(enable = "avx512f")]
-    pub unsafe fn input(p: &[f32], wp: usize, offs: &[[usize; 4]], dims: [usize; 4], pv: &mut [f32]) {
+    /// into packed-B strips (32 tiles wide, the last one 16 when nt is an odd multiple of 16):
+    /// transform point xi, tile t of strip j at pv[xi * sv + j * c + ci * width + t - j];
+    /// dims = [ci, C, tiles, sv]. `p`: the channel's padded plane in the first image, rows of `wp`.
+    #[target_feature(enable = "avx512f,avx512dq")]
+    pub unsafe fn input(p: &[f32], wp: usize, quarter: bool, offs: &[([usize; 4], [usize; 4])], dims: [usize; 4],
+                        pv: &mut [f32]) {
         let [ci, c, nt, sv] = dims;
-        debug_assert!(nt % 32 == 0 && pv.len() >= 15 * sv + nt * c);
+        debug_assert!(nt % 16 == 0 && pv.len() >= 15 * sv + nt * c);
         let (even, odd) = (idx(&EVEN), idx(&ODD));
         let (pp, out) = (p.as_ptr(), pv.as_mut_ptr());
-        for (v, &[a, b, _, _]) in offs.iter().enumerate() {
-            debug_assert!(b + 3 * wp + 18 <= p.len() && a + 3 * wp + 18 <= p.len());
+        for (v, (r, _)) in offs.iter().enumerate() {
+            debug_assert!(r.iter().step_by(2 - quarter as usize).all(|&q| q + 3 * wp + 18 - 8 * quarter as usize <= p.len()));
             // d[k][l] = patch row k, column l of the 16 tiles.
             let mut d = [[_mm512_setzero_ps(); 4]; 4];
             for (k, dk) in d.iter_mut().enumerate() {
-                let (ra, rb) = (pp.add(a + k * wp), pp.add(b + k * wp));
-                let (lo, hi) = (_mm512_loadu_ps(ra), _mm512_loadu_ps(rb));
-                let (lo2, hi2) = (_mm512_loadu_ps(ra.add(2)), _mm512_loadu_ps(rb.add(2)));
+                let (lo, hi) = row(pp.add(k * wp), r, 0, quarter);
+                let (lo2, hi2) = row(pp.add(k * wp), r, 2, quarter);
                 *dk = [_mm512_permutex2var_ps(lo, even, hi), _mm512_permutex2var_ps(lo, odd, hi),
                        _mm512_permutex2var_ps(lo2, even, hi2), _mm512_permutex2var_ps(lo2, odd, hi2)];
             }
@@ -169,8 +195,8 @@ mod avx512 {
                 std::array::from_fn(|l| _mm512_sub_ps(d[2][l], d[1][l])),
                 std::array::from_fn(|l| _mm512_sub_ps(d[1][l], d[3][l])),
             ];
-            let tile = 16 * v;
-            let dst = out.add((tile & !31) * c + ci * 32 + (tile & 31));
+            let (tile, strip) = (16 * v, (16 * v) & !31);
+            let dst = out.add(strip * c + ci * (nt - strip).min(32) + tile - strip);
             // the same on columns
             for (i, r) in t.iter().enumerate() {
                 let row = dst.add(4 * i * sv);
@@ -182,16 +208,32 @@ mod avx512 {
         }
     }
 
+    /// Stores the 32 floats lo ++ hi of a lane vector's output row at the runs of `r`.
+    #[inline(always)]
+    unsafe fn store_row(y: *mut f32, r: &[usize; 4], lo: __m512, hi: __m512, quarter: bool) {
+        if quarter {
+            for (k, v) in [lo, lo, hi, hi].into_iter().enumerate() {
+                let half = if k % 2 == 0 { _mm512_castps512_ps256(v) } else { _mm512_extractf32x8_ps::<1>(v) };
+                _mm256_storeu_ps(y.add(r[k]), half);
+            }
+        } else {
+            _mm512_storeu_ps(y.add(r[0]), lo);
+            _mm512_storeu_ps(y.add(r[2]), hi);
+        }
+    }
+
     /// A^T m A + bias of output channel `oi` (row oi * tiles of each GEMM result, at m[xi * sm..])
-    /// for every lane vector of the block, into the output plane `y` (rows of `ow`);
-    /// dims = [sm, oi * tiles].
-    #[target_feature(enable = "avx512f")]
-    pub unsafe fn output(m: &[f32], dims: [usize; 2], offs: &[[usize; 4]], ow: usize, bias: f32, y: &mut [f32]) {
+    /// for every lane vector of the block, into the output planes `y` (channel oi of the block's
+    /// first image; rows of `ow`); dims = [sm, oi * tiles].
+    #[target_feature(enable = "avx512f,avx512dq")]
+    pub unsafe fn output(m: &[f32], dims: [usize; 2], offs: &[([usize; 4], [usize; 4])], ow: usize, quarter: bool,
+                         bias: f32, y: &mut [f32]) {
         let [sm, row] = dims;
         let (low, high, bias) = (idx(&LOW), idx(&HIGH), _mm512_set1_ps(bias));
         let yp = y.as_mut_ptr();
-        for (v, &[_, _, a, b]) in offs.iter().enumerate() {
-            debug_assert!(a.max(b) + ow + 16 <= y.len() && 15 * sm + row + 16 * v + 16 <= m.len());
+        for (v, (_, r)) in offs.iter().enumerate() {
+            debug_assert!(r.iter().step_by(2 - quarter as usize).all(|&q| q + ow + 16 - 8 * quarter as usize <= y.len())
+                && 15 * sm + row + 16 * v + 16 <= m.len());
             let mm: [__m512; 16] = std::array::from_fn(|xi| _mm512_loadu_ps(m.as_ptr().add(xi * sm + row + 16 * v)));
             let add3 = |x, y, z| _mm512_add_ps(_mm512_add_ps(x, y), z);
             let sub3 = |x, y, z| _mm512_sub_ps(_mm512_sub_ps(x, y), z);
@@ -199,11 +241,11 @@ mod avx512 {
             let r0: [__m512; 4] = std::array::from_fn(|j| add3(mm[j], mm[4 + j], mm[8 + j]));
             let r1: [__m512; 4] = std::array::from_fn(|j| sub3(mm[4 + j], mm[8 + j], mm[12 + j]));
             // the same on columns, plus the bias; then even and odd columns interleaved
-            for (i, r) in [r0, r1].iter().enumerate() {
-                let left = _mm512_add_ps(add3(r[0], r[1], r[2]), bias);
-                let right = _mm512_add_ps(sub3(r[1], r[2], r[3]), bias);
-                _mm512_storeu_ps(yp.add(a + i * ow), _mm512_permutex2var_ps(left, low, right));
-                _mm512_storeu_ps(yp.add(b + i * ow), _mm512_permutex2var_ps(left, high, right));
+            for (i, t) in [r0, r1].iter().enumerate() {
+                let left = _mm512_add_ps(add3(t[0], t[1], t[2]), bias);
+                let right = _mm512_add_ps(sub3(t[1], t[2], t[3]), bias);
+                let (lo, hi) = (_mm512_permutex2var_ps(left, low, right), _mm512_permutex2var_ps(left, high, right));
+                store_row(yp.add(i * ow), r, lo, hi, quarter);
             }
         }
     }
