@@ -291,6 +291,9 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
     if s.n == 0 {
         return;
     }
+    if super::conv_winograd_lanes_wgrad::wanted(s) {
+        return super::conv_winograd_lanes_wgrad::backward_weight(s, x, gy, gw);
+    }
     if super::conv_winograd_wgrad::wanted(s) {
         return super::conv_winograd_wgrad::backward_weight(s, x, gy, gw);
     }

@@ -130,7 +130,8 @@ fn conv_winograd_cases() {
 /// Shapes the tile-lane Winograd forward (and so the data gradient) takes: 8-wide maps (lanes of
 /// four tile rows, several images per block), 16-wide maps (two tile rows), 32- and 64-wide maps
 /// (one tile row, one or two lane vectors), channel counts that fill no GEMM strip evenly,
-/// padding 0, several blocks per image.
+/// padding 0, several blocks per image. Those with whole 16-channel vectors of outputs take the
+/// lane weight gradient too.
 #[test]
 fn conv_winograd_lanes_cases() {
     let mut rng = Rng::new(14);
@@ -142,9 +143,14 @@ fn conv_winograd_lanes_cases() {
         [2, 128, 8, 32, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1],
         [5, 64, 8, 8, 36, 3, 3, 1, 1, 1, 1, 1, 1, 1],
         [3, 16, 10, 10, 16, 3, 3, 1, 1, 0, 0, 1, 1, 1],
+        [4, 20, 16, 16, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1],
     ] {
         let on = std::env::var("SEAM_WINOGRAD").as_deref() != Ok("0") && super::simd::has_avx512();
-        check_path(p, |s| super::conv_winograd_lanes::wanted(s) || !on || crate::pool::num_threads() > s.n, &mut rng);
+        check_path(p, |s| {
+            let wgrad = s.o % 16 == 0 && s.c <= 128;
+            (super::conv_winograd_lanes::wanted(s) && super::conv_winograd_lanes_wgrad::wanted(s) == wgrad) || !on
+                || crate::pool::num_threads() > s.n
+        }, &mut rng);
     }
 }
 

@@ -32,16 +32,16 @@ pub fn wanted(s: &ConvShape) -> bool {
 
 /// How the output tiles are cut into lane vectors of 16 and blocks: a block is some tile rows of
 /// one image, or whole images; its tiles are numbered image by image in raster order.
-struct Lanes {
-    tw: usize,
+pub(super) struct Lanes {
+    pub tw: usize,
     /// padded input row length and plane, output row length and plane
-    wp: usize,
-    plane: usize,
-    ow: usize,
+    pub wp: usize,
+    pub plane: usize,
+    pub ow: usize,
     ohw: usize,
     /// tile rows per block (all of them when a block holds several images), images per block
-    rows: usize,
-    images: usize,
+    pub rows: usize,
+    pub images: usize,
 }
 
 impl Lanes {
@@ -55,7 +55,7 @@ impl Lanes {
         }
     }
 
-    fn new(s: &ConvShape) -> Lanes {
+    pub fn new(s: &ConvShape) -> Lanes {
         let (th, tw) = (s.oh / 2, s.ow / 2);
         let unit = Self::rows_per_vector(tw).expect("conv winograd lanes: unsupported width");
         // The most tile rows (dividing the image's) or whole images that keep a block in budget.
@@ -72,12 +72,12 @@ impl Lanes {
         Lanes { tw, wp, plane: (s.h + 2 * s.ph) * wp, ow: s.ow, ohw: s.ohw(), rows, images }
     }
 
-    fn tiles(&self, images: usize) -> usize { images * self.rows * self.tw }
+    pub fn tiles(&self, images: usize) -> usize { images * self.rows * self.tw }
 
     /// Lane vector v of the block starting at tile row ty0: the input offsets (padded planes of
     /// `c` channels per image) of the top-left corners of its four 8-float column runs, and the
     /// output offsets (`o` planes per image) of the first output row of each.
-    fn offsets(&self, ty0: usize, v: usize, c: usize, o: usize) -> ([usize; 4], [usize; 4]) {
+    pub fn offsets(&self, ty0: usize, v: usize, c: usize, o: usize) -> ([usize; 4], [usize; 4]) {
         let per_image = self.rows * self.tw;
         let (img, t) = ((16 * v) / per_image, (16 * v) % per_image);
         let (ty, tx) = (ty0 + t / self.tw, t % self.tw);
@@ -119,7 +119,7 @@ pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mu
                     for ci in 0..c {
                         // Safety: every patch of the block lies inside the padded planes (the
                         // geometry of `wanted`); stores stay inside pv's 16 planes of nt * c.
-                        unsafe { avx512::input(&xt[ci * lanes.plane..], lanes.wp, quarter, &offs, [ci, c, nt, sv], pv) };
+                        unsafe { avx512::input(&xt[ci * lanes.plane..], lanes.wp, quarter, &offs, [ci, c, nt, sv, 32], pv) };
                     }
                     for xi in 0..16 {
                         sgemm_packed(o, nt, c, 1.0, &pu[xi * su..][..pal], &pv[xi * sv..][..packed_b_len(nt, c)], 0.0,
@@ -140,7 +140,7 @@ pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mu
 }
 
 #[cfg(target_arch = "x86_64")]
-mod avx512 {
+pub(super) mod avx512 {
     use std::arch::x86_64::*;
 
     const EVEN: [i32; 16] = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30];
@@ -168,13 +168,14 @@ mod avx512 {
     }
 
     /// B^T d B of channel ci for every lane vector of the block (`offs` from `Lanes::offsets`),
-    /// into packed-B strips (32 tiles wide, the last one 16 when nt is an odd multiple of 16):
-    /// transform point xi, tile t of strip j at pv[xi * sv + j * c + ci * width + t - j];
-    /// dims = [ci, C, tiles, sv]. `p`: the channel's padded plane in the first image, rows of `wp`.
+    /// in strips of `sw` tiles (the last one narrower): transform point xi, tile t of the strip
+    /// starting at j at pv[xi * sv + j * c + ci * width + t - j]. sw = 32: packed-B strips (the
+    /// last one 16 wide when nt is an odd multiple of 16); sw = nt: plain rows, C x tiles.
+    /// dims = [ci, C, tiles, sv, sw]. `p`: the channel's padded plane in the first image, rows of `wp`.
     #[target_feature(enable = "avx512f,avx512dq")]
-    pub unsafe fn input(p: &[f32], wp: usize, quarter: bool, offs: &[([usize; 4], [usize; 4])], dims: [usize; 4],
+    pub unsafe fn input(p: &[f32], wp: usize, quarter: bool, offs: &[([usize; 4], [usize; 4])], dims: [usize; 5],
                         pv: &mut [f32]) {
-        let [ci, c, nt, sv] = dims;
+        let [ci, c, nt, sv, sw] = dims;
         debug_assert!(nt % 16 == 0 && pv.len() >= 15 * sv + nt * c);
         let (even, odd) = (idx(&EVEN), idx(&ODD));
         let (pp, out) = (p.as_ptr(), pv.as_mut_ptr());
@@ -195,8 +196,8 @@ mod avx512 {
                 std::array::from_fn(|l| _mm512_sub_ps(d[2][l], d[1][l])),
                 std::array::from_fn(|l| _mm512_sub_ps(d[1][l], d[3][l])),
             ];
-            let (tile, strip) = (16 * v, (16 * v) & !31);
-            let dst = out.add(strip * c + ci * (nt - strip).min(32) + tile - strip);
+            let (tile, strip) = (16 * v, 16 * v - (16 * v) % sw);
+            let dst = out.add(strip * c + ci * (nt - strip).min(sw) + tile - strip);
             // the same on columns
             for (i, r) in t.iter().enumerate() {
                 let row = dst.add(4 * i * sv);

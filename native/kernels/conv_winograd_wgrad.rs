@@ -32,10 +32,7 @@ pub fn backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f32]) {
     let Tiling { th, tw, per_image, bc, nch, .. } = tiling;
     let parts = num_threads().min(nch).max(1);
     let sdu = plane_stride(o * c);
-    let mut guard = DU.lock().unwrap_or_else(|e| e.into_inner());
-    if guard.len() < parts * 16 * sdu {
-        *guard = vec![0.0; parts * 16 * sdu];
-    }
+    let mut guard = partials(parts, sdu);
     let du = &mut guard[..parts * 16 * sdu];
     let dup = SharedMut::new(du);
     let dup = &dup;
@@ -65,20 +62,36 @@ pub fn backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f32]) {
             }
         }
     }));
-    // The partial sums in thread order, then dg = G^T dU G per output channel.
+    finish(&mut guard[..parts * 16 * sdu], [sdu, o, c], false, gw);
+}
+
+/// The threads' partial dU (16 planes each, plane stride sdu) summed in thread order, then
+/// gw = G^T dU G per output channel; dims = [sdu, O, C]. `transposed`: the planes are C x O.
+pub(super) fn finish(du: &mut [f32], dims: [usize; 3], transposed: bool, gw: &mut [f32]) {
+    let [sdu, o, c] = dims;
     let (first, rest) = du.split_at_mut(16 * sdu);
-    let fp = SharedMut::new(first);
-    let fp = &fp;
+    let mut flipped = if transposed { vec![0.0; 16 * sdu] } else { Vec::new() };
+    let (fp, tp) = (SharedMut::new(first), SharedMut::new(&mut flipped));
+    let (fp, tp) = (&fp, &tp);
     parallel_for(16, |xi| {
-        // Safety: point xi's plane is written by this iteration alone.
+        // Safety: point xi's planes are written by this iteration alone.
         let dst = unsafe { fp.slice(xi * sdu, o * c) };
         for part in rest.chunks_exact(16 * sdu) {
             for (d, &p) in dst.iter_mut().zip(&part[xi * sdu..][..o * c]) {
                 *d += p;
             }
         }
+        if transposed {
+            // Safety: as above.
+            let out = unsafe { tp.slice(xi * sdu, o * c) };
+            for (ci, row) in dst.chunks_exact(o).enumerate() {
+                for (oi, &v) in row.iter().enumerate() {
+                    out[oi * c + ci] = v;
+                }
+            }
+        }
     });
-    let first = &*first;
+    let du: &[f32] = if transposed { &flipped } else { first };
     let gp = SharedMut::new(gw);
     let gp = &gp;
     parallel_for(o, |oi| TILES.with(|ts| {
@@ -86,8 +99,18 @@ pub fn backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f32]) {
         let scratch = ts[5].get(12 * c);
         // Safety: output channel oi's filters are written by this iteration alone.
         let dst = unsafe { gp.slice(oi * c * 9, c * 9) };
-        filter_gradients(first, &[sdu, oi * c, c], scratch, dst);
+        filter_gradients(du, &[sdu, oi * c, c], scratch, dst);
     }));
+}
+
+/// Every thread's dU planes (`parts` of 16 planes of stride sdu), kept between calls (no page
+/// faults per layer); the caller fills them before `finish`.
+pub(super) fn partials(parts: usize, sdu: usize) -> std::sync::MutexGuard<'static, Vec<f32>> {
+    let mut guard = DU.lock().unwrap_or_else(|e| e.into_inner());
+    if guard.len() < parts * 16 * sdu {
+        *guard = vec![0.0; parts * 16 * sdu];
+    }
+    guard
 }
 
 multiversion! {

@@ -48,17 +48,18 @@ unsafe fn kern<const MR: usize, const NV: usize>(kc: usize, a: *const f32, b: *c
     store::<MR, NV>(&acc, c, ldc, m_eff, n_eff, alpha, beta);
 }
 
-/// The 12-row kernel with A read in place (row r at a + r * lda; rows >= m_eff re-read the last
+/// The MR-row kernel with A read in place (row r at a + r * lda; rows >= m_eff re-read the last
 /// valid one): for an operand used once, this skips packing it. `NV` vectors of packed B.
 ///
 /// # Safety
 /// As `kern`, with m_eff rows of kc values at a (stride lda).
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn kern_raw_a<const NV: usize>(kc: usize, a: *const f32, lda: usize, b: *const f32, c: *mut f32,
-                                                 ldc: usize, m_eff: usize, n_eff: usize, alpha: f32, beta: f32) {
-    let rows: [*const f32; 12] = std::array::from_fn(|r| a.add(r.min(m_eff - 1) * lda));
-    let mut acc = [[_mm512_setzero_ps(); NV]; 12];
+pub(crate) unsafe fn kern_raw_a<const MR: usize, const NV: usize>(kc: usize, a: *const f32, lda: usize, b: *const f32,
+                                                                  c: *mut f32, ldc: usize, m_eff: usize, n_eff: usize,
+                                                                  alpha: f32, beta: f32) {
+    let rows: [*const f32; MR] = std::array::from_fn(|r| a.add(r.min(m_eff - 1) * lda));
+    let mut acc = [[_mm512_setzero_ps(); NV]; MR];
     let mut pb = b;
     for p in 0..kc {
         let bv: [__m512; NV] = std::array::from_fn(|v| _mm512_loadu_ps(pb.add(16 * v)));
@@ -70,7 +71,7 @@ pub(crate) unsafe fn kern_raw_a<const NV: usize>(kc: usize, a: *const f32, lda: 
         }
         pb = pb.add(16 * NV);
     }
-    store::<12, NV>(&acc, c, ldc, m_eff, n_eff, alpha, beta);
+    store::<MR, NV>(&acc, c, ldc, m_eff, n_eff, alpha, beta);
 }
 
 /// C tile = alpha * acc + beta * C on the first m_eff rows and n_eff columns.

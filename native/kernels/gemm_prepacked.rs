@@ -136,7 +136,7 @@ pub fn sgemm_packed_b(m: usize, n: usize, k: usize, alpha: f32, a: &[f32], lda: 
     }
 }
 
-/// `sgemm_packed_b` on AVX-512: 12-row strips of A read in place against each B strip.
+/// `sgemm_packed_b` on AVX-512: strips of A (12, 8 or 4 rows) read in place against each B strip.
 ///
 /// # Safety
 /// Operands valid for the sizes (as checked by `sgemm_packed_b`); the CPU has AVX-512F.
@@ -150,20 +150,27 @@ unsafe fn raw_a_avx512(m: usize, n: usize, k: usize, alpha: f32, a: *const f32, 
     while pc < k {
         let kc = (k - pc).min(KC);
         let beta_p = if pc == 0 { beta } else { 1.0 };
-        for i in (0..m).step_by(12) {
-            let m_eff = (m - i).min(12);
+        let mut i = 0;
+        while i < m {
+            // Row strips as the packed path cuts them (16 rows as 8 + 8, tails of 4 or 8).
+            let h = ia.strip_h(m - i);
+            let m_eff = (m - i).min(h);
             let mut j = 0;
             while j < n {
                 let w = ia.strip_w(n - j);
                 let n_eff = (n - j).min(w);
                 let (ap, bp, cp) = (a.add(i * lda + pc), pb.add(j * k + pc * w), c.add(i * ldc + j));
-                if w == 32 {
-                    kern_raw_a::<2>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p);
-                } else {
-                    kern_raw_a::<1>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p);
+                match (h, w) {
+                    (12, 32) => kern_raw_a::<12, 2>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
+                    (12, _) => kern_raw_a::<12, 1>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
+                    (8, 32) => kern_raw_a::<8, 2>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
+                    (8, _) => kern_raw_a::<8, 1>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
+                    (_, 32) => kern_raw_a::<4, 2>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
+                    _ => kern_raw_a::<4, 1>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
                 }
                 j += w;
             }
+            i += h;
         }
         pc += kc;
     }

@@ -30,6 +30,7 @@ pub mod conv_rows;
 pub mod conv_epilogue;
 pub mod conv_winograd;
 pub mod conv_winograd_lanes;
+pub mod conv_winograd_lanes_wgrad;
 pub mod conv_winograd_wgrad;
 pub mod conv_wgrad;
 #[cfg(target_arch = "x86_64")]
