@@ -79,7 +79,7 @@ pub fn backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f32]) {
 /// # Safety
 /// o is a multiple of 16; src holds o planes of ohw with pix valid floats each.
 unsafe fn channels_last(src: &[f32], ohw: usize, o: usize, pix: usize, dst: &mut [f32]) {
-    debug_assert!(o % 16 == 0 && src.len() >= (o - 1) * ohw + pix && dst.len() >= pix * o);
+    debug_assert!(o.is_multiple_of(16) && src.len() >= (o - 1) * ohw + pix && dst.len() >= pix * o);
     for o0 in (0..o).step_by(16) {
         super::transpose::transpose_band(src.as_ptr().add(o0 * ohw), ohw, dst.as_mut_ptr().add(o0), o, 16, pix);
     }
