@@ -154,7 +154,8 @@ pub(super) mod avx512 {
     /// 16 floats from two 8-float runs (lo, hi halves).
     #[inline(always)]
     unsafe fn join(a: *const f32, b: *const f32) -> __m512 {
-        _mm512_insertf32x8::<1>(_mm512_castps256_ps512(_mm256_loadu_ps(a)), _mm256_loadu_ps(b))
+        let lo = _mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(a)));
+        _mm512_castpd_ps(_mm512_insertf64x4::<1>(lo, _mm256_castps_pd(_mm256_loadu_ps(b))))
     }
 
     /// The 32 floats of a lane vector's row: runs r[0..4] of 8 (`quarter`), else two of 16 at r[0], r[2].
@@ -172,7 +173,7 @@ pub(super) mod avx512 {
     /// starting at j at pv[xi * sv + j * c + ci * width + t - j]. sw = 32: packed-B strips (the
     /// last one 16 wide when nt is an odd multiple of 16); sw = nt: plain rows, C x tiles.
     /// dims = [ci, C, tiles, sv, sw]. `p`: the channel's padded plane in the first image, rows of `wp`.
-    #[target_feature(enable = "avx512f,avx512dq")]
+    #[target_feature(enable = "avx512f")]
     pub unsafe fn input(p: &[f32], wp: usize, quarter: bool, offs: &[([usize; 4], [usize; 4])], dims: [usize; 5],
                         pv: &mut [f32]) {
         let [ci, c, nt, sv, sw] = dims;
@@ -214,7 +215,11 @@ pub(super) mod avx512 {
     unsafe fn store_row(y: *mut f32, r: &[usize; 4], lo: __m512, hi: __m512, quarter: bool) {
         if quarter {
             for (k, v) in [lo, lo, hi, hi].into_iter().enumerate() {
-                let half = if k % 2 == 0 { _mm512_castps512_ps256(v) } else { _mm512_extractf32x8_ps::<1>(v) };
+                let half = if k % 2 == 0 {
+                    _mm512_castps512_ps256(v)
+                } else {
+                    _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)))
+                };
                 _mm256_storeu_ps(y.add(r[k]), half);
             }
         } else {
@@ -226,7 +231,7 @@ pub(super) mod avx512 {
     /// A^T m A + bias of output channel `oi` (row oi * tiles of each GEMM result, at m[xi * sm..])
     /// for every lane vector of the block, into the output planes `y` (channel oi of the block's
     /// first image; rows of `ow`); dims = [sm, oi * tiles].
-    #[target_feature(enable = "avx512f,avx512dq")]
+    #[target_feature(enable = "avx512f")]
     pub unsafe fn output(m: &[f32], dims: [usize; 2], offs: &[([usize; 4], [usize; 4])], ow: usize, quarter: bool,
                          bias: f32, y: &mut [f32]) {
         let [sm, row] = dims;
