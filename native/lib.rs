@@ -9,6 +9,9 @@ pub mod cuda;
 mod bindings;
 
 /// Entry point Node calls when the `.node` file is loaded.
+///
+/// # Safety
+/// Called by Node only, with a valid `env` and `exports`.
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi::napi_env, exports: napi::napi_value) -> napi::napi_value {
     // Panics are caught and turned into JS exceptions; keep stderr quiet unless asked.

@@ -67,6 +67,7 @@ fn status(op: &str, what: &str, s: napi_status) -> Result<(), String> {
 }
 
 impl Args {
+    #[allow(clippy::len_without_is_empty)] // the argument count; never tested for emptiness
     pub fn len(&self) -> usize { self.argc }
 
     fn value(&self, i: usize) -> Result<napi_value, String> {
@@ -101,7 +102,7 @@ impl Args {
     /// A non-negative integer (sizes, counts, indices).
     pub fn usize(&self, i: usize) -> Result<usize, String> {
         let x = self.f64(i)?;
-        if !(x >= 0.0) || x.fract() != 0.0 || x > 9.0e15 {
+        if x.is_nan() || x < 0.0 || x.fract() != 0.0 || x > 9.0e15 {
             return Err(format!("{}: argument {} must be a non-negative integer, got {}", self.op, i, x));
         }
         Ok(x as usize)
@@ -179,7 +180,7 @@ impl Args {
     }
     pub fn u8_out(&mut self, i: usize) -> Result<&'static mut [u8], String> {
         let (p, n) = self.typed(i, TA_UINT8, "Uint8Array", true)?;
-        Ok(unsafe { std::slice::from_raw_parts_mut(p as *mut u8, n) })
+        Ok(unsafe { std::slice::from_raw_parts_mut(p, n) })
     }
 }
 
@@ -207,6 +208,9 @@ unsafe fn throw(env: napi_env, msg: &str) {
 
 /// Runs an exported function: reads the arguments, calls `f`, converts the result; any error or
 /// panic becomes a JS exception whose message starts with the op name.
+///
+/// # Safety
+/// `env` and `info` are the ones Node passed to the callback being run.
 pub unsafe fn call(env: napi_env, info: napi_callback_info, op: &'static str, f: fn(&mut Args) -> OpResult) -> napi_value {
     let mut undefined = std::ptr::null_mut();
     napi_get_undefined(env, &mut undefined);
@@ -243,6 +247,9 @@ pub unsafe fn call(env: napi_env, info: napi_callback_info, op: &'static str, f:
 }
 
 /// Defines `exports[name] = cb`.
+///
+/// # Safety
+/// `env` and `exports` are the ones Node passed to the module's registration.
 pub unsafe fn define(env: napi_env, exports: napi_value, name: &str, cb: napi_callback) {
     let c = CString::new(name).expect("export name");
     let mut f = std::ptr::null_mut();

@@ -226,6 +226,7 @@ impl<T> SharedMut<T> {
     }
     /// # Safety
     /// The caller guarantees `off..off+len` is in bounds and not accessed by another thread.
+    #[allow(clippy::mut_from_ref)] // the point of SharedMut: disjoint mutable slices from one shared handle
     pub unsafe fn slice(&self, off: usize, len: usize) -> &mut [T] {
         std::slice::from_raw_parts_mut(self.0.add(off), len)
     }

@@ -76,6 +76,7 @@ enum Pass { Forward, BackwardData, BackwardWeight }
 
 /// One pass over all chunks. Forward: a=x, b=w, bias in, out=y. BackwardData: a=gy, b=w, out=gx.
 /// BackwardWeight: a=x, b=gy, out=gw, bias=gb out.
+#[allow(clippy::too_many_arguments)]
 fn run(cx: &mut Cuda, op: &str, pass: Pass, g: &ConvGeom, a: CUdeviceptr, b: CUdeviceptr, bias: CUdeviceptr, out: CUdeviceptr) -> Result<(), String> {
     let (ohw, ckk, cgkk, og) = (g.ohw(), g.ckk(), g.cgkk(), g.og());
     let nb = g.chunk();

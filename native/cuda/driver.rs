@@ -65,6 +65,8 @@ unsafe fn last_dl_error() -> String {
     if e.is_null() { "unknown dlopen error".to_string() } else { CStr::from_ptr(e).to_string_lossy().into_owned() }
 }
 
+// Each symbol is transmuted to the fn-pointer type of the Driver field it initialises.
+#[allow(clippy::missing_transmute_annotations)]
 unsafe fn load() -> Result<Driver, String> {
     let name = library_name();
     let cname = CString::new(name.clone()).map_err(|_| "bad library name".to_string())?;

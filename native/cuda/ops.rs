@@ -155,6 +155,7 @@ pub fn sum_rows(cx: &mut Cuda, g: H, out: H, rows: usize, cols: usize) -> Result
 }
 
 /// out[r] = (accumulate ? out[r] : 0) + scale * sum_c x[r, c] on raw pointers.
+#[allow(clippy::too_many_arguments)]
 pub fn row_sum_raw(cx: &mut Cuda, op: &str, x: CUdeviceptr, out: CUdeviceptr, rows: usize, cols: usize, scale: f32, accumulate: bool) -> Result<(), String> {
     if rows == 0 {
         return Ok(());
@@ -248,7 +249,7 @@ pub fn cross_entropy_backward(cx: &mut Cuda, probs: H, labels: H, gx: H, rows: u
 #[allow(clippy::too_many_arguments)]
 pub fn adam_step(cx: &mut Cuda, p: H, g: H, m: H, v: H, step: f64, lr: f64, beta1: f64, beta2: f64, eps: f64, wd: f64) -> Result<(), String> {
     let op = "cudaAdamStep";
-    if !(step >= 1.0) {
+    if step.is_nan() || step < 1.0 {
         return Err(format!("{op}: step must be >= 1 (1-based), got {step}"));
     }
     no_alias(op, &[("p", p), ("m", m), ("v", v)], &[("g", g)])?;

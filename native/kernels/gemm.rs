@@ -83,6 +83,7 @@ pub fn gemm_isa_name() -> &'static str {
 }
 
 /// A 64-byte aligned, growable f32 scratch buffer.
+#[derive(Default)]
 pub struct Scratch {
     buf: Vec<f32>,
 }

@@ -22,6 +22,7 @@ fn naive(ta: bool, tb: bool, m: usize, n: usize, k: usize, alpha: f32, a: &[f32]
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn case(rng: &mut Rng, m: usize, n: usize, k: usize, ta: bool, tb: bool, alpha: f32, beta: f32, pad: usize) {
     let lda = (if ta { m } else { k }) + pad;
     let ldb = (if tb { k } else { n }) + pad;

@@ -1,4 +1,6 @@
 //! CPU kernels: plain Rust over slices, parallelised with `crate::pool`. No N-API here.
+// SIMD tiles index several register arrays (accumulators, B vectors) by one row / vector index.
+#![allow(clippy::needless_range_loop)]
 
 pub mod simd;
 pub mod elementwise;

@@ -54,7 +54,7 @@ impl SparseGeom {
         if s.g != 1 {
             return Err(format!("{op}: sparse conv supports groups=1 only ({})", s.describe()));
         }
-        if tile == 0 || tile % 16 != 0 || tile > MAX_TILE {
+        if tile == 0 || !tile.is_multiple_of(16) || tile > MAX_TILE {
             return Err(format!("{op}: tile must be a multiple of 16 in [16, {MAX_TILE}], got {tile}"));
         }
         let mode = match mode {

@@ -27,7 +27,7 @@ pub unsafe fn row_tile(tile: usize, src: *const f32, offs: &[i32], vals: &[f32],
 /// As `row_tile`; acc.len() == tile.
 #[inline]
 pub unsafe fn row_tile_acc(tile: usize, src: *const f32, offs: &[i32], vals: &[f32], acc: &mut [f32], add: bool) {
-    debug_assert!(offs.len() == vals.len() && tile % 16 == 0 && tile <= MAX_TILE && acc.len() == tile);
+    debug_assert!(offs.len() == vals.len() && tile.is_multiple_of(16) && tile <= MAX_TILE && acc.len() == tile);
     #[cfg(target_arch = "x86_64")]
     {
         if use_avx512() {
