@@ -113,6 +113,7 @@ pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f3
     if s.n == 0 {
         return;
     }
+    #[cfg(target_arch = "x86_64")]
     if super::conv_winograd_lanes::wanted(s) {
         return super::conv_winograd_lanes::forward(s, x, w, bias, y, epi);
     }
@@ -291,6 +292,7 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
     if s.n == 0 {
         return;
     }
+    #[cfg(target_arch = "x86_64")]
     if super::conv_winograd_lanes_wgrad::wanted(s) {
         return super::conv_winograd_lanes_wgrad::backward_weight(s, x, gy, gw);
     }

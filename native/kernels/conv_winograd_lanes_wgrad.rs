@@ -11,7 +11,8 @@ use super::conv_winograd_lanes::{avx512::input, Lanes};
 use super::conv_winograd_wgrad::{finish, partials};
 use super::gemm_prepacked::{packed_b_len, sgemm_packed_b};
 use super::im2col::ConvShape;
-use super::im2col_s1::{pad_images, padded_len};
+use super::im2col_s1::pad_images_to;
+use super::transpose::transpose_band;
 use crate::pool::{num_threads, run_shares, SharedMut};
 
 /// Where it beats the other weight gradients (Zen 4, 2 threads, batch 16 and 64): the lane
@@ -24,7 +25,7 @@ pub fn wanted(s: &ConvShape) -> bool {
 /// gw = dL/dw for y = conv(x, w) (lengths checked by `conv2d_backward_weight`; gw overwritten).
 pub fn backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f32]) {
     assert!(wanted(s), "conv winograd lanes weight gradient: unsupported shape ({})", s.describe());
-    let (c, o, ohw) = (s.c, s.o, s.ohw());
+    let (c, o) = (s.c, s.o);
     let lanes = Lanes::new(s);
     let most = lanes.tiles(lanes.images);
     let (sv, sm, sdu) = (plane_stride(c * most), plane_stride(packed_b_len(o, most)), plane_stride(c * o));
@@ -32,36 +33,36 @@ pub fn backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f32]) {
     let mut guard = partials(parts, sdu);
     let dup = SharedMut::new(&mut guard[..parts * 16 * sdu]);
     let dup = &dup;
-    let quarter = lanes.tw == 4;
+    let quarter = lanes.lanes == 4;
+    // The block's output gradient, channels-last on the padded tile grid: rows of `grid_w` pixels.
+    let grid_w = 2 * lanes.tw_pad;
+    let pix = 2 * lanes.rows * grid_w;
     run_shares(s.n, |t, imgs| TILES.with(|ts| {
         let [xt, v, gyt, _, dm, scratch] = &mut *ts.borrow_mut();
         // Safety: thread t owns its dU exclusively.
         let acc = unsafe { dup.slice(t * 16 * sdu, 16 * sdu) };
-        let pix = 2 * lanes.rows * lanes.ow;
-        let (xt, v, dm) = (xt.get(padded_len(s, lanes.images)), v.get(16 * sv), dm.get(16 * sm));
+        let (xt, v, dm) = (xt.get(lanes.padded_len(lanes.images, c)), v.get(16 * sv), dm.get(16 * sm));
         let gyt = gyt.get(lanes.images * pix * o);
         let mut beta = 0.0;
         for b0 in imgs.clone().step_by(lanes.images) {
             let bi = lanes.images.min(imgs.end - b0);
             let nt = lanes.tiles(bi);
-            pad_images(s, x, b0, bi, 0, xt);
-            for ty0 in (0..s.oh / 2).step_by(lanes.rows) {
-                let offs: Vec<_> = (0..nt / 16).map(|vi| lanes.offsets(ty0, vi, c, o)).collect();
+            pad_images_to(s, x, b0, bi, 0, [lanes.hp, lanes.wp], xt);
+            for ty0 in (0..lanes.th_pad).step_by(lanes.rows) {
+                let vecs: Vec<_> = (0..nt / 16).map(|vi| lanes.vector(ty0, vi, c, o)).collect();
                 for ci in 0..c {
                     // Safety: as in the lane forward; plain rows of nt tiles fit v's planes.
-                    unsafe { input(&xt[ci * lanes.plane..], lanes.wp, quarter, &offs, [ci, c, nt, sv, nt], v) };
+                    unsafe { input(&xt[ci * lanes.plane..], lanes.wp, quarter, &vecs, [ci, c, nt, sv, nt], v) };
                 }
                 for img in 0..bi {
-                    let src = &gy[(b0 + img) * o * ohw + 2 * ty0 * lanes.ow..];
-                    // Safety: o is a multiple of 16; the block's rows of every channel are in gy.
-                    unsafe { channels_last(src, ohw, o, pix, &mut gyt[img * pix * o..][..pix * o]) };
+                    grid_rows(s, &gy[(b0 + img) * o * s.ohw()..][..o * s.ohw()], 2 * ty0, 2 * lanes.rows, grid_w,
+                              &mut gyt[img * pix * o..][..pix * o]);
                 }
-                let corners: Vec<usize> = (0..nt).map(|ti| {
-                    let (img, r) = (ti / (lanes.rows * lanes.tw), ti % (lanes.rows * lanes.tw));
-                    img * pix + 2 * (r / lanes.tw) * lanes.ow + 2 * (r % lanes.tw)
+                let corners: Vec<usize> = vecs.iter().flat_map(|vec| vec.tiles).flat_map(|(ty, tx, img)| {
+                    (0..4).map(move |j| img * pix + 2 * (ty - ty0) * grid_w + 2 * (tx + j))
                 }).collect();
-                // Safety: every corner's 2x2 pixels lie in the block's rows; stores stay in dm.
-                unsafe { avx512::grad_tiles(gyt, lanes.ow, o, &corners, sm, dm) };
+                // Safety: every corner's 2x2 pixels lie in the block's grid; stores stay in dm.
+                unsafe { avx512::grad_tiles(gyt, grid_w, o, &corners, sm, dm) };
                 for xi in 0..16 {
                     sgemm_packed_b(c, o, nt, 1.0, &v[xi * sv..][..c * nt], nt, &dm[xi * sm..][..packed_b_len(o, nt)], beta,
                                    &mut acc[xi * sdu..][..c * o], o, scratch);
@@ -74,15 +75,29 @@ pub fn backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f32]) {
     finish(&mut guard[..parts * 16 * sdu], [sdu, o, c], true, gw);
 }
 
-/// dst[p * o + oi] = src[oi * ohw + p] for p < pix: the block's output-gradient rows channels-last.
-///
-/// # Safety
-/// o is a multiple of 16; src holds o planes of ohw with pix valid floats each.
-unsafe fn channels_last(src: &[f32], ohw: usize, o: usize, pix: usize, dst: &mut [f32]) {
-    debug_assert!(o.is_multiple_of(16) && src.len() >= (o - 1) * ohw + pix && dst.len() >= pix * o);
-    for o0 in (0..o).step_by(16) {
-        super::transpose::transpose_band(src.as_ptr().add(o0 * ohw), ohw, dst.as_mut_ptr().add(o0), o, 16, pix);
+/// Output rows row0..row0+rows of one image's gradient `g` (O planes), channels-last on a grid of
+/// `grid_w` pixels per row: dst[(r * grid_w + col) * O + oi]; zeros past the map's edges.
+fn grid_rows(s: &ConvShape, g: &[f32], row0: usize, rows: usize, grid_w: usize, dst: &mut [f32]) {
+    let (o, ow, ohw) = (s.o, s.ow, s.ohw());
+    let real = s.oh.saturating_sub(row0).min(rows);
+    let mut put = |src: &[f32], px: usize, at: usize| {
+        for o0 in (0..o).step_by(16) {
+            // Safety: o is a multiple of 16 (`wanted`); px pixels of 16 channels are in src (one
+            // plane per channel) and fit dst from `at`.
+            unsafe { transpose_band(src.as_ptr().add(o0 * ohw), ohw, dst.as_mut_ptr().add(at + o0), o, 16, px) };
+        }
+    };
+    if ow == grid_w {
+        put(&g[row0 * ow..], real * ow, 0);
+    } else {
+        for r in 0..real {
+            put(&g[(row0 + r) * ow..], ow, r * grid_w * o);
+        }
+        for r in 0..real {
+            dst[(r * grid_w + ow) * o..(r + 1) * grid_w * o].fill(0.0);
+        }
     }
+    dst[real * grid_w * o..rows * grid_w * o].fill(0.0);
 }
 
 #[cfg(target_arch = "x86_64")]

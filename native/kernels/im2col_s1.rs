@@ -7,17 +7,24 @@ use super::im2col::{group_image, ConvShape};
 
 /// Zero-padded copy of images b0..b0+bc, group `grp`: bc x cg x (H+2PH) x (W+2PW).
 pub fn pad_images(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, dst: &mut [f32]) {
-    assert!(dst.len() >= padded_len(s, bc) && x.len() >= (b0 + bc) * s.c * s.h * s.w, "pad_images: buffers too small");
+    pad_images_to(s, x, b0, bc, grp, [s.h + 2 * s.ph, s.w + 2 * s.pw], dst)
+}
+
+/// As `pad_images` into planes of [hp, wp] >= (H+2PH, W+2PW): the image at row PH, column PW,
+/// zeros everywhere else.
+pub fn pad_images_to(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, hw: [usize; 2], dst: &mut [f32]) {
+    assert!(hw[0] >= s.h + 2 * s.ph && hw[1] >= s.w + 2 * s.pw, "pad_images: planes smaller than the padded image");
+    assert!(dst.len() >= bc * s.cg() * hw[0] * hw[1] && x.len() >= (b0 + bc) * s.c * s.h * s.w, "pad_images: buffers too small");
     #[cfg(target_arch = "x86_64")]
     {
         if super::simd::has_avx512() {
             // Safety: lengths checked above; the CPU has AVX-512F.
-            return unsafe { avx512::pad(s, x, b0, bc, grp, dst) };
+            return unsafe { avx512::pad(s, x, [b0, bc, grp], hw, dst) };
         }
     }
     // Safety: as above.
     unsafe {
-        pad_body(s, x, b0, bc, grp, dst, |d, p, l| std::ptr::copy_nonoverlapping(p, d, l), |d, l| std::ptr::write_bytes(d, 0, l))
+        pad_body(s, x, [b0, bc, grp], hw, dst, |d, p, l| std::ptr::copy_nonoverlapping(p, d, l), |d, l| std::ptr::write_bytes(d, 0, l))
     }
 }
 
@@ -25,10 +32,9 @@ pub fn pad_images(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, ds
 /// per input row its values and one zero run (its right pad plus the next left pad, or the
 /// bottom rows). Small rows make per-call copies expensive, hence the closures.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn pad_body(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, dst: &mut [f32],
+unsafe fn pad_body(s: &ConvShape, x: &[f32], imgs: [usize; 3], hw: [usize; 2], dst: &mut [f32],
                    copy: impl Fn(*mut f32, *const f32, usize), zero: impl Fn(*mut f32, usize)) {
-    let (hp, wp) = (s.h + 2 * s.ph, s.w + 2 * s.pw);
+    let ([b0, bc, grp], [hp, wp]) = (imgs, hw);
     let mut out = dst.as_mut_ptr();
     for b in 0..bc {
         let img = group_image(s, x, b0 + b, grp).as_ptr();
@@ -38,7 +44,7 @@ unsafe fn pad_body(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, d
             for ih in 0..s.h {
                 let row = out.add((s.ph + ih) * wp + s.pw);
                 copy(row, plane.add(ih * s.w), s.w);
-                zero(row.add(s.w), if ih + 1 < s.h { 2 * s.pw } else { s.pw + s.ph * wp });
+                zero(row.add(s.w), if ih + 1 < s.h { wp - s.w } else { wp - s.pw - s.w + (hp - s.ph - s.h) * wp });
             }
             out = out.add(hp * wp);
         }
@@ -201,8 +207,8 @@ mod avx512 {
     }
 
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn pad(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, dst: &mut [f32]) {
-        pad_body(s, x, b0, bc, grp, dst, |d, q, l| copy_run(d, q, l), |d, l| zero_run(d, l))
+    pub unsafe fn pad(s: &ConvShape, x: &[f32], imgs: [usize; 3], hw: [usize; 2], dst: &mut [f32]) {
+        pad_body(s, x, imgs, hw, dst, |d, q, l| copy_run(d, q, l), |d, l| zero_run(d, l))
     }
 
     #[target_feature(enable = "avx512f")]

@@ -31,7 +31,9 @@ pub mod conv_implicit;
 pub mod conv_rows;
 pub mod conv_epilogue;
 pub mod conv_winograd;
+#[cfg(target_arch = "x86_64")]
 pub mod conv_winograd_lanes;
+#[cfg(target_arch = "x86_64")]
 pub mod conv_winograd_lanes_wgrad;
 pub mod conv_winograd_wgrad;
 pub mod conv_wgrad;
