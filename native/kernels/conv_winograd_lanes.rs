@@ -27,7 +27,7 @@ pub fn wanted(s: &ConvShape) -> bool {
     geometry_ok && super::conv_winograd::enabled() && isa().name == "avx512" && s.n >= num_threads()
         && (16..=256).contains(&s.c) && (16..=256).contains(&s.o) && {
             let l = Lanes::grid(s);
-            4 * s.ohw() >= 3 * 4 * l.th_pad * l.tw_pad
+            4 * s.ohw() >= 3 * (2 * l.th_pad) * (2 * l.tw_pad)
         }
 }
 
