@@ -106,23 +106,25 @@ fn conv_fixed_cases() {
     }
 }
 
-/// Shapes the Winograd F(2x2, 3x3) forward takes: odd and even sizes, padding 0 / 1 / 2, tiny maps.
+/// Shapes the channel-vectorised Winograd F(2x2, 3x3) takes (maps too small or odd for the lane
+/// path): odd and even sizes, padding 0 / 1 / 2, 2x2 maps, one large image; the last two take
+/// its weight gradient too (the last one that alone: too few tiles for the forward).
 #[test]
 fn conv_winograd_cases() {
     let mut rng = Rng::new(12);
-    for p in [
-        [3, 64, 9, 11, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1],
-        [8, 65, 8, 8, 64, 3, 3, 1, 1, 0, 0, 1, 1, 1],
-        [2, 64, 13, 7, 77, 3, 3, 1, 1, 2, 2, 1, 1, 1],
-        [16, 96, 2, 2, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1],
-        [1, 64, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1],
-        [4, 128, 5, 7, 130, 3, 3, 1, 1, 1, 1, 1, 1, 1], // the Winograd weight gradient too
+    for (p, fwd, wgrad) in [
+        ([64, 64, 6, 6, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1], true, false),
+        ([72, 65, 6, 6, 64, 3, 3, 1, 1, 0, 0, 1, 1, 1], true, false),
+        ([16, 64, 5, 7, 77, 3, 3, 1, 1, 2, 2, 1, 1, 1], true, false),
+        ([256, 96, 2, 2, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1], true, false),
+        ([1, 64, 34, 34, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1], true, false),
+        ([24, 128, 5, 7, 130, 3, 3, 1, 1, 1, 1, 1, 1, 1], true, true),
+        ([4, 128, 5, 7, 130, 3, 3, 1, 1, 1, 1, 1, 1, 1], false, true),
     ] {
         let on = std::env::var("SEAM_WINOGRAD").as_deref() != Ok("0");
-        let wgrad = p[1] >= 128 && p[4] >= 128;
         check_path(p, |s| {
-            (super::conv_winograd::wanted(s) && !lanes_forward(s)
-                && super::conv_winograd_wgrad::wanted(s) == wgrad) || !on
+            (super::conv_winograd::wanted(s) == fwd && !lanes_forward(s) && super::conv_winograd_wgrad::wanted(s) == wgrad)
+                || !on
         }, &mut rng);
     }
 }

@@ -23,8 +23,7 @@ const BLOCK_FLOATS: usize = 128 << 10;
 /// (1.2-1.85x faster; 512 channels on 8x8 maps are level) where at least 3/4 of the computed
 /// outputs are real (maps of 7x7 and up; 4x4 and 2x2 maps waste too many lanes).
 pub fn wanted(s: &ConvShape) -> bool {
-    let geometry_ok = s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.g == 1;
-    geometry_ok && super::conv_winograd::enabled() && isa().name == "avx512" && s.n >= num_threads()
+    super::conv_winograd::winograd_shape(s) && isa().name == "avx512" && s.n >= num_threads()
         && (16..=256).contains(&s.c) && (16..=256).contains(&s.o) && {
             let l = Lanes::grid(s);
             4 * s.ohw() >= 3 * (2 * l.th_pad) * (2 * l.tw_pad)

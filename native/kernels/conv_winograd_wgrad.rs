@@ -18,11 +18,12 @@ const TARGET_TILES: usize = 1024;
 /// Every thread's dU ([16][O][C] planes), kept between calls (no page faults per layer).
 static DU: Mutex<Vec<f32>> = Mutex::new(Vec::new());
 
-/// Where the Winograd weight gradient beats the direct one (conv_wgrad's outer products): the
-/// forward's conditions and at least 128 channels each way. Measured on Zen 4, 2 threads, batch
-/// 64: 128-512 channels 10-30% faster; 64 channels 13-30% slower.
+/// Where the Winograd weight gradient beats the direct one (conv_wgrad's outer products): at
+/// least 128 channels each way and twice as many output pixels as input channels. Measured on
+/// Zen 4, 2 threads, batch 64: 128-512 channels 10-30% faster (512 channels on 2x2 maps too,
+/// where the forward loses); 64 channels 13-30% slower.
 pub fn wanted(s: &ConvShape) -> bool {
-    super::conv_winograd::wanted(s) && s.c >= 128 && s.o >= 128
+    super::conv_winograd::winograd_shape(s) && s.c >= 128 && s.o >= 128 && 2 * s.n * s.ohw() >= s.c
 }
 
 /// gw = dL/dw for y = conv(x, w) (lengths checked by `conv2d_backward_weight`; gw overwritten).
