@@ -1,12 +1,13 @@
 // Reverse-mode differentiation: topological order from the root, seed gradient, then one
 // reverse sweep that accumulates (+=) gradients into every tensor that requires them.
-// Device tensors: sums run on the device, each leaf owns its gradient tensor (kept out of
-// deviceScope), and intermediate gradients made during the sweep are freed once consumed.
+// Intermediate gradients made during the sweep are freed once consumed: device tensors are
+// disposed (each leaf owns its gradient tensor, kept out of deviceScope); large CPU buffers go
+// back to uninit for reuse (a leaf's .grad never does).
 import { addGrads } from '../backend/cuda-ops.js';
 import { deviceFull } from '../backend/device.js';
 import { keepTensor, trackCreated } from '../backend/storage.js';
 import { native } from '../native.js';
-import { uninit } from '../ops/util.js';
+import { recycle, trackHandedOut, uninit } from '../ops/util.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
 
 function topologicalOrder(root: Tensor): Tensor[] {
@@ -48,22 +49,51 @@ export function backward(root: Tensor, grad?: Tensor): void {
   } else if (grad.device !== root.device) {
     throw new Error(`backward: gradient on ${grad.device} for an output on ${root.device}`);
   }
-  if (root.device === 'cpu') sweep(root, grad, null);
-  else trackCreated((created) => sweep(root, grad, created));
+  const sweepWith = (early: EarlyFree): void => sweep(root, grad, early);
+  if (root.device === 'cpu') trackHandedOut((out) => sweepWith(cpuEarlyFree(out)));
+  else trackCreated((created) => sweepWith(deviceEarlyFree(created)));
 }
 
-// `created`: device tensors made during this sweep (null on the CPU); only those are freed early.
-function sweep(root: Tensor, seed: Tensor, created: Set<Tensor> | null): void {
+/** Which gradients the sweep frees as soon as no grads entry holds them, and how: `key` names
+ *  what is counted (null: never freed early), `free` releases it, `escape` marks a gradient that
+ *  became a leaf's .grad (the user's: never freed). */
+interface EarlyFree {
+  key(g: Tensor): unknown;
+  free(g: Tensor, key: unknown): void;
+  escape(g: Tensor): void;
+}
+
+/** Device: tensors counted one by one; those made during the sweep are disposed. */
+function deviceEarlyFree(created: Set<Tensor>): EarlyFree {
+  return { key: (g) => g, free: (g) => void (created.has(g) && g.dispose()), escape: () => {} };
+}
+
+/** CPU: the large buffers uninit handed out during the sweep, counted by ArrayBuffer (views
+ *  share one); a buffer no entry holds goes back to uninit unless it became a leaf's .grad. */
+function cpuEarlyFree(handedOut: Set<ArrayBufferLike>): EarlyFree {
+  const escaped = new Set<ArrayBufferLike>();
+  return {
+    key: (g) => (handedOut.has(g.data.buffer) ? g.data.buffer : null),
+    free: (_, key) => void (escaped.has(key as ArrayBufferLike) || recycle(key as ArrayBufferLike)),
+    escape: (g) => void escaped.add(g.data.buffer),
+  };
+}
+
+function sweep(root: Tensor, seed: Tensor, early: EarlyFree): void {
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
-  const holders = new Map<Tensor, number>(); // device gradients: how many grads entries hold each
-  const hold = (g: Tensor): void => void (created && holders.set(g, (holders.get(g) ?? 0) + 1));
+  const holders = new Map<unknown, number>(); // how many grads entries hold each counted gradient
+  const hold = (g: Tensor): void => {
+    const k = early.key(g);
+    if (k !== null) holders.set(k, (holders.get(k) ?? 0) + 1);
+  };
   const drop = (g: Tensor): void => {
-    if (!created) return;
-    const n = (holders.get(g) ?? 1) - 1;
-    if (n > 0) holders.set(g, n);
+    const k = early.key(g);
+    if (k === null) return;
+    const n = (holders.get(k) ?? 1) - 1;
+    if (n > 0) holders.set(k, n);
     else {
-      holders.delete(g);
-      if (created.has(g)) g.dispose();
+      holders.delete(k);
+      early.free(g, k);
     }
   };
   hold(seed);
@@ -75,15 +105,16 @@ function sweep(root: Tensor, seed: Tensor, created: Set<Tensor> | null): void {
     const node = t.node;
     if (!node) {
       // A leaf: accumulate into .grad as PyTorch does. On a device the leaf gets its own tensor.
-      if (created && g.device !== 'cpu') {
+      if (g.device !== 'cpu') {
         const prev = t.grad;
         t.grad = keepTensor(prev ? sumGrads(prev, g) : new Tensor(g.liveStorage('backward'), g.shape));
         prev?.dispose();
-        grads.delete(t);
-        drop(g);
       } else {
         t.grad = t.grad ? sumGrads(t.grad, g) : g;
+        early.escape(t.grad);
       }
+      grads.delete(t);
+      drop(g);
       continue;
     }
     grads.delete(t); // intermediate gradients are freed as soon as they are consumed
