@@ -7,6 +7,7 @@
 //! by exactly one unit in a fixed order, so results are reproducible for a given thread count.
 
 use super::im2col::{fill_segment, ConvShape};
+use super::simd::multiversion;
 use super::sparse::{validate, Lowering, SparseGeom, MAX_TILE};
 use super::sparse_lanes::lanes_forward;
 use super::sparse_tile::{rows_chunked, ACC};
@@ -79,6 +80,22 @@ impl Epilogue<'_> {
 
 /// The source buffer, kept between calls (no page faults from fresh allocations per layer).
 pub(super) static SOURCE: Mutex<Vec<f32>> = Mutex::new(Vec::new());
+
+multiversion! {
+    /// Every output channel's runs of one tile (acc: dims[0] floats per channel, in order) through
+    /// the epilogue into y (dims[1] floats per channel plane); compiled for the widest SIMD.
+    fn emit_tile(ep: &Epilogue, runs: &[(usize, usize, usize)], acc: &[f32], dims: [usize; 2], yp: &SharedMut<f32>) {
+        let [t, ohw] = dims;
+        for (o, row) in acc.chunks_exact(t).enumerate() {
+            for &(p, len, e) in runs {
+                let y0 = p + o * ohw;
+                // Safety: the caller's thread alone writes these outputs (its images' runs).
+                let dst = unsafe { yp.slice(y0, len) };
+                ep.emit(o, y0, &row[e..][..len], dst);
+            }
+        }
+    }
+}
 
 /// The direct source planes of one input channel `img` (H x W) into `d` (sh*sw planes).
 pub(super) fn fill_channel(s: &ConvShape, img: &[f32], d: &mut [f32]) {
@@ -339,14 +356,7 @@ fn direct_by_image(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], of
                     // The tile's runs of valid positions, found once for all output channels.
                     runs.clear();
                     for_runs(s, g, n * tpi + tl, |_, p, len, e| runs.push((n * s.o * ohw + p, len, e)));
-                    for o in 0..s.o {
-                        for &(p, len, e) in &runs {
-                            let y0 = p + o * ohw;
-                            // Safety: image n's outputs are written only by this thread.
-                            let dst = unsafe { yp.slice(y0, len) };
-                            ep.emit(o, y0, &acc[o * t + e..][..len], dst);
-                        }
-                    }
+                    emit_tile(ep, &runs, &acc[..s.o * t], [t, ohw], yp);
                 }
             }
         });
