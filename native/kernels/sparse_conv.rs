@@ -7,6 +7,7 @@
 //! by exactly one unit in a fixed order, so results are reproducible for a given thread count.
 
 use super::im2col::{fill_segment, ConvShape};
+use super::im2col_s1::pad_images;
 use super::simd::multiversion;
 use super::sparse::{validate, Lowering, SparseGeom, MAX_TILE};
 use super::sparse_lanes::lanes_forward;
@@ -345,8 +346,13 @@ fn direct_by_image(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], of
             for n in share(s.n, parts, th) {
                 // Safety: image n's region of the source is written and read only by this thread.
                 let d = unsafe { sp.slice(n * ist, ist) };
-                for c in 0..s.c {
-                    fill_channel(s, &x[(n * s.c + c) * hw..][..hw], &mut d[c * cplane..(c + 1) * cplane]);
+                if s.sh == 1 && s.sw == 1 {
+                    // The same planes as fill_channel's, by the vectorised padding copy.
+                    pad_images(s, x, n, 1, 0, &mut d[..planes * plane]);
+                } else {
+                    for c in 0..s.c {
+                        fill_channel(s, &x[(n * s.c + c) * hw..][..hw], &mut d[c * cplane..(c + 1) * cplane]);
+                    }
                 }
                 d[planes * plane..].fill(0.0);
                 for tl in 0..tpi {
