@@ -73,7 +73,7 @@ function deviceEarlyFree(created: Set<Tensor>): EarlyFree {
 function cpuEarlyFree(handedOut: Set<ArrayBufferLike>): EarlyFree {
   const escaped = new Set<ArrayBufferLike>();
   return {
-    key: (g) => (handedOut.has(g.data.buffer) ? g.data.buffer : null),
+    key: (g) => (g.device === 'cpu' && handedOut.has(g.data.buffer) ? g.data.buffer : null),
     free: (_, key) => void (escaped.has(key as ArrayBufferLike) || recycle(key as ArrayBufferLike)),
     escape: (g) => void escaped.add(g.data.buffer),
   };

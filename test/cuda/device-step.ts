@@ -158,6 +158,10 @@ export function defineDeviceTests(): void {
     backward(ops.sum(ops.scale(leaf.to('cuda'), 2)));
     expect(leaf.grad!.device).toBe('cpu');
     expect(leaf.grad!.toArray()).toEqual([2, 2, 2]);
+    // and from a loss on the cpu back through ops on the device
+    leaf.grad = null;
+    backward(ops.sum(ops.scale(ops.scale(leaf.to('cuda'), 2).to('cpu'), 3)));
+    expect(leaf.grad!.toArray()).toEqual([6, 6, 6]);
     for (const t of [d, yd]) t.dispose();
   });
 
