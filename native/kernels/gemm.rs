@@ -201,24 +201,32 @@ impl Strips {
     unsafe fn at(&self, first: usize, size: usize) -> *const f32 { self.ptr.add(first * self.depth + self.skip * size) }
 }
 
+/// The C tiles of an mc x nc sweep, one A row strip after another: f([i, h, m_eff], [j, w, n_eff])
+/// for each (row strip, column strip) as `Isa::strip_h` / `strip_w` cut them (first row or
+/// column, strip size incl. padding, valid rows or columns).
+#[inline(always)]
+pub(crate) fn for_each_tile(isa: &Isa, mc: usize, nc: usize, mut f: impl FnMut([usize; 3], [usize; 3])) {
+    let mut i = 0;
+    while i < mc {
+        let h = isa.strip_h(mc - i);
+        let mut j = 0;
+        while j < nc {
+            let w = isa.strip_w(nc - j);
+            f([i, h, (mc - i).min(h)], [j, w, (nc - j).min(w)]);
+            j += w;
+        }
+        i += h;
+    }
+}
+
 /// Sweeps mc x nc of C over kc: each A strip stays in L1 while every B strip streams from L2.
 /// Strips before the last are full size, so a strip's start follows from its first row/column.
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn macro_kernel(isa: &Isa, mc: usize, nc: usize, kc: usize, a: Strips, b: Strips,
                                   c: *mut f32, ldc: usize, alpha: f32, beta: f32) {
-    let mut i = 0;
-    while i < mc {
-        let h = isa.strip_h(mc - i);
-        let m_eff = (mc - i).min(h);
-        let mut j = 0;
-        while j < nc {
-            let w = isa.strip_w(nc - j);
-            let n_eff = (nc - j).min(w);
-            (isa.tile)(h, w, kc, a.at(i, h), b.at(j, w), c.add(i * ldc + j), ldc, m_eff, n_eff, alpha, beta);
-            j += w;
-        }
-        i += h;
-    }
+    for_each_tile(isa, mc, nc, |[i, h, m_eff], [j, w, n_eff]| {
+        (isa.tile)(h, w, kc, a.at(i, h), b.at(j, w), c.add(i * ldc + j), ldc, m_eff, n_eff, alpha, beta)
+    });
 }
 
 /// Multi-threaded GEMM over the worker pool; same contract as `sgemm_serial`.

@@ -144,34 +144,25 @@ pub fn sgemm_packed_b(m: usize, n: usize, k: usize, alpha: f32, a: &[f32], lda: 
 #[allow(clippy::too_many_arguments)]
 unsafe fn raw_a_avx512(m: usize, n: usize, k: usize, alpha: f32, a: *const f32, lda: usize, pb: *const f32,
                        beta: f32, c: *mut f32, ldc: usize) {
+    use super::gemm::for_each_tile;
     use super::gemm_avx512::kern_raw_a;
     let ia = isa();
     let mut pc = 0;
     while pc < k {
         let kc = (k - pc).min(KC);
         let beta_p = if pc == 0 { beta } else { 1.0 };
-        let mut i = 0;
-        while i < m {
-            // Row strips as the packed path cuts them (16 rows as 8 + 8, tails of 4 or 8).
-            let h = ia.strip_h(m - i);
-            let m_eff = (m - i).min(h);
-            let mut j = 0;
-            while j < n {
-                let w = ia.strip_w(n - j);
-                let n_eff = (n - j).min(w);
-                let (ap, bp, cp) = (a.add(i * lda + pc), pb.add(j * k + pc * w), c.add(i * ldc + j));
-                match (h, w) {
-                    (12, 32) => kern_raw_a::<12, 2>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
-                    (12, _) => kern_raw_a::<12, 1>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
-                    (8, 32) => kern_raw_a::<8, 2>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
-                    (8, _) => kern_raw_a::<8, 1>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
-                    (_, 32) => kern_raw_a::<4, 2>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
-                    _ => kern_raw_a::<4, 1>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
-                }
-                j += w;
+        // The tiles the packed path's sweep makes (16 rows as 8 + 8, tails of 4 or 8), A read in place.
+        for_each_tile(ia, m, n, |[i, h, m_eff], [j, w, n_eff]| {
+            let (ap, bp, cp) = (a.add(i * lda + pc), pb.add(j * k + pc * w), c.add(i * ldc + j));
+            match (h, w) {
+                (12, 32) => kern_raw_a::<12, 2>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
+                (12, _) => kern_raw_a::<12, 1>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
+                (8, 32) => kern_raw_a::<8, 2>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
+                (8, _) => kern_raw_a::<8, 1>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
+                (_, 32) => kern_raw_a::<4, 2>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
+                _ => kern_raw_a::<4, 1>(kc, ap, lda, bp, cp, ldc, m_eff, n_eff, alpha, beta_p),
             }
-            i += h;
-        }
+        });
         pc += kc;
     }
 }
