@@ -83,14 +83,17 @@ impl Epilogue<'_> {
 pub(super) static SOURCE: Mutex<Vec<f32>> = Mutex::new(Vec::new());
 
 multiversion! {
-    /// Every output channel's runs of one tile (acc: dims[0] floats per channel, in order) through
+    /// The runs of one tile (from `for_runs`: output offset of channel 0, length, offset in the
+    /// tile) of output channels o0, o0+1, ... (acc: dims[0] floats per channel, in order) through
     /// the epilogue into y (dims[1] floats per channel plane); compiled for the widest SIMD.
-    fn emit_tile(ep: &Epilogue, runs: &[(usize, usize, usize)], acc: &[f32], dims: [usize; 2], yp: &SharedMut<f32>) {
+    fn emit_tile(ep: &Epilogue, runs: &[(usize, usize, usize)], acc: &[f32], o0: usize, dims: [usize; 2],
+                 yp: &SharedMut<f32>) {
         let [t, ohw] = dims;
-        for (o, row) in acc.chunks_exact(t).enumerate() {
+        for (i, row) in acc.chunks_exact(t).enumerate() {
+            let o = o0 + i;
             for &(p, len, e) in runs {
                 let y0 = p + o * ohw;
-                // Safety: the caller's thread alone writes these outputs (its images' runs).
+                // Safety: the caller alone writes these outputs (its (tile, channels) unit or images).
                 let dst = unsafe { yp.slice(y0, len) };
                 ep.emit(o, y0, &row[e..][..len], dst);
             }
@@ -287,6 +290,7 @@ pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], r
     let yp = &yp;
     let (span, chunks) = channel_chunks(s, g);
     let work = |range: std::ops::Range<usize>| {
+        let mut runs: Vec<(usize, usize, usize)> = Vec::with_capacity(MAX_TILE);
         ACC.with_borrow_mut(|(acc, cur)| {
             for u in range {
                 let (ti, bi) = (u / ob, u % ob);
@@ -301,14 +305,11 @@ pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], r
                 // Safety: validate() bounded every offset by max_offset, and the source holds
                 // max_offset + tile floats past every tile base (padded planes / panel / slack).
                 unsafe { rows_chunked(t, src.as_ptr().add(base), os.clone(), row_ptr, offs, vals, span, chunks, acc, cur) };
-                for (i, o) in os.enumerate() {
-                    for_runs(s, g, ti, |n, p, len, e| {
-                        let y0 = (n * s.o + o) * ohw + p;
-                        // Safety: (tile, o) pairs are disjoint across units, so are their runs of y.
-                        let dst = unsafe { yp.slice(y0, len) };
-                        ep.emit(o, y0, &acc[i * t + e..][..len], dst);
-                    });
-                }
+                // The tile's runs, found once for the unit's channels; (tile, o) pairs are
+                // disjoint across units, so are their runs of y.
+                runs.clear();
+                for_runs(s, g, ti, |n, p, len, e| runs.push((n * s.o * ohw + p, len, e)));
+                emit_tile(ep, &runs, &acc[..os.len() * t], os.start, [t, ohw], yp);
             }
         })
     };
@@ -362,7 +363,7 @@ fn direct_by_image(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], of
                     // The tile's runs of valid positions, found once for all output channels.
                     runs.clear();
                     for_runs(s, g, n * tpi + tl, |_, p, len, e| runs.push((n * s.o * ohw + p, len, e)));
-                    emit_tile(ep, &runs, &acc[..s.o * t], [t, ohw], yp);
+                    emit_tile(ep, &runs, &acc[..s.o * t], 0, [t, ohw], yp);
                 }
             }
         });
