@@ -30,8 +30,10 @@ pub fn backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f32]) {
     let most = lanes.tiles(lanes.images);
     let (sv, sm, sdu) = (plane_stride(c * most), plane_stride(packed_b_len(o, most)), plane_stride(c * o));
     let parts = num_threads().min(s.n).max(1);
-    let mut guard = partials(parts, sdu);
-    let dup = SharedMut::new(&mut guard[..parts * 16 * sdu]);
+    // The threads' partials, then 16 planes for the transposed sum.
+    let mut guard = partials(parts + 1, sdu);
+    let (du, flip) = guard[..(parts + 1) * 16 * sdu].split_at_mut(parts * 16 * sdu);
+    let dup = SharedMut::new(du);
     let dup = &dup;
     let quarter = lanes.lanes == 4;
     // The block's output gradient, channels-last on the padded tile grid: rows of `grid_w` pixels.
@@ -72,7 +74,7 @@ pub fn backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f32]) {
         }
     }));
     // Every thread had images (`wanted`: n >= threads), so every partial was written.
-    finish(&mut guard[..parts * 16 * sdu], [sdu, o, c], true, gw);
+    finish(du, [sdu, o, c], Some(flip), gw);
 }
 
 /// Output rows row0..row0+rows of one image's gradient `g` (O planes), channels-last on a grid of

@@ -63,16 +63,17 @@ pub fn backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f32]) {
             }
         }
     }));
-    finish(&mut guard[..parts * 16 * sdu], [sdu, o, c], false, gw);
+    finish(&mut guard[..parts * 16 * sdu], [sdu, o, c], None, gw);
 }
 
 /// The threads' partial dU (16 planes each, plane stride sdu) summed in thread order, then
-/// gw = G^T dU G per output channel; dims = [sdu, O, C]. `transposed`: the planes are C x O.
-pub(super) fn finish(du: &mut [f32], dims: [usize; 3], transposed: bool, gw: &mut [f32]) {
+/// gw = G^T dU G per output channel; dims = [sdu, O, C]. With `flip` (16 more planes) the
+/// partials are C x O and the sum is transposed into `flip` first.
+pub(super) fn finish(du: &mut [f32], dims: [usize; 3], mut flip: Option<&mut [f32]>, gw: &mut [f32]) {
     let [sdu, o, c] = dims;
+    let transposed = flip.is_some();
     let (first, rest) = du.split_at_mut(16 * sdu);
-    let mut flipped = if transposed { vec![0.0; 16 * sdu] } else { Vec::new() };
-    let (fp, tp) = (SharedMut::new(first), SharedMut::new(&mut flipped));
+    let (fp, tp) = (SharedMut::new(first), SharedMut::new(flip.as_deref_mut().unwrap_or_default()));
     let (fp, tp) = (&fp, &tp);
     parallel_for(16, |xi| {
         // Safety: point xi's planes are written by this iteration alone.
@@ -92,7 +93,7 @@ pub(super) fn finish(du: &mut [f32], dims: [usize; 3], transposed: bool, gw: &mu
             }
         }
     });
-    let du: &[f32] = if transposed { &flipped } else { first };
+    let du: &[f32] = flip.as_deref().unwrap_or(first);
     let gp = SharedMut::new(gw);
     let gp = &gp;
     parallel_for(o, |oi| TILES.with(|ts| {
@@ -104,8 +105,8 @@ pub(super) fn finish(du: &mut [f32], dims: [usize; 3], transposed: bool, gw: &mu
     }));
 }
 
-/// Every thread's dU planes (`parts` of 16 planes of stride sdu), kept between calls (no page
-/// faults per layer); the caller fills them before `finish`.
+/// `parts` sets of 16 dU planes of stride sdu (every thread's partials, and `finish`'s transpose
+/// space where it needs one), kept between calls (no page faults per layer).
 pub(super) fn partials(parts: usize, sdu: usize) -> std::sync::MutexGuard<'static, Vec<f32>> {
     let mut guard = DU.lock().unwrap_or_else(|e| e.into_inner());
     if guard.len() < parts * 16 * sdu {
