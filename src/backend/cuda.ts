@@ -1,7 +1,7 @@
 // The CUDA backend: the addon's CUDA launchers (cuda-native.ts) over device buffer handles, and
 // device allocation from the caching allocator. Kernels the device does not have run on the host
 // (onHost below), the one place where that happens; the ResNet/VGG zoo models never take it.
-import { Tensor, numel, shapeStr, type DType, type Device, type Shape } from '../tensor/tensor.js';
+import { Tensor, numel, shapeStr, type DType, type Shape } from '../tensor/tensor.js';
 import { cpu } from './cpu.js';
 import { cudaNative as cu, cudaStatus } from './cuda-native.js';
 import type { Backend, Kernels } from './kernels.js';
@@ -126,9 +126,4 @@ export function cudaBackend(op: string): Backend<H, H> {
     available = true;
   }
   return cuda;
-}
-
-/** Whether `device` is one this build knows ('cpu' or 'cuda'); an error naming the op otherwise. */
-export function checkDeviceName(device: Device, op: string): void {
-  if (device !== 'cpu' && device !== 'cuda') throw new Error(`${op}: unknown device ${JSON.stringify(device)} (use 'cpu' or 'cuda')`);
 }

@@ -4,12 +4,12 @@
 import type { Device, Tensor } from '../tensor/tensor.js';
 import { shapeStr } from '../tensor/tensor.js';
 import { cpu } from './cpu.js';
-import { checkDeviceName, cudaBackend } from './cuda.js';
+import { cudaBackend } from './cuda.js';
 import type { Backend } from './kernels.js';
 
 /** The backend of `device` (CUDA: checked to be usable, else an error naming the op). */
 export function backendFor(device: Device, op: string): Backend {
-  checkDeviceName(device, op);
+  if (device !== 'cpu' && device !== 'cuda') throw new Error(`${op}: unknown device ${JSON.stringify(device)} (use 'cpu' or 'cuda')`);
   return device === 'cpu' ? cpu : cudaBackend(op);
 }
 
