@@ -163,7 +163,7 @@ def main():
     for name, spec in fams.items():
         if only and name not in only:
             continue
-        build, size, min_opset = (spec + (13,))[:3]
+        build, size, min_opset = (spec + (11,))[:3]
         for opset in sorted({max(int(o), min_opset) for o in args.opsets.split(",")}):
             torch.manual_seed(0)
             gen = torch.Generator().manual_seed(1234)

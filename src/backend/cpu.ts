@@ -2,6 +2,9 @@
 // written here in JS, the fused eval-mode kernels, and allocation from the CPU buffer pool.
 import { native } from '../native.js';
 import { Tensor, numel, type DType, type Shape } from '../tensor/tensor.js';
+import { axisKernels } from './cpu-axis.js';
+import { indexKernels } from './cpu-index.js';
+import { mapKernels } from './cpu-maps.js';
 import { recycle, uninitF32 } from './cpu-pool.js';
 import type { Backend, FusedKernels, Kernels } from './kernels.js';
 
@@ -38,7 +41,7 @@ const jsKernels = {
   },
 };
 
-const kernels: Kernels<F32, Int32Array> = { ...native, ...jsKernels };
+const kernels: Kernels<F32, Int32Array> = { ...native, ...jsKernels, ...mapKernels, ...axisKernels, ...indexKernels };
 const fused: FusedKernels<F32> = native;
 
 export const cpu: Backend<F32, Int32Array> = {

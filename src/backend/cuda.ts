@@ -13,8 +13,8 @@ const warned = new Set<string>();
 
 /** A kernel run on the host: the buffers it reads are downloaded, the CPU kernel runs, the
  *  buffers it writes are uploaded. `sig` has a letter per argument: 'r' a buffer it reads, 'w' one
- *  it overwrites, 'u' one it reads and updates, '.' a value passed as it is. Copies 4-byte
- *  elements as float32 bits, so int32 buffers pass through unchanged. */
+ *  it overwrites, 'u' one it reads and updates (upper case: an int32 buffer, seen as an Int32Array
+ *  on the host), '.' a value passed as it is. A null buffer argument stays null. */
 function onHost<K extends keyof Kernels<H, H>>(name: K, sig: string): Kernels<H, H>[K] {
   const hostKernel = cpu.k[name] as unknown as (...args: unknown[]) => void;
   const run = (...args: unknown[]): void => {
@@ -23,14 +23,15 @@ function onHost<K extends keyof Kernels<H, H>>(name: K, sig: string): Kernels<H,
       process.emitWarning(`seam: ${name} has no CUDA kernel; it runs on the host (device buffers copied there and back)`);
     }
     const host = args.map((a, i) => {
-      if (sig[i] === '.') return a;
+      if (sig[i] === '.' || a === null) return a;
       const buf = new Float32Array(cu.cudaLength(a as H));
-      if (sig[i] !== 'w') cu.cudaDownload(a as H, buf);
-      return buf;
+      if (sig[i].toLowerCase() !== 'w') cu.cudaDownload(a as H, buf);
+      return sig[i] === sig[i].toUpperCase() ? new Int32Array(buf.buffer) : buf;
     });
     hostKernel(...host);
     args.forEach((a, i) => {
-      if (sig[i] === 'w' || sig[i] === 'u') cu.cudaUpload(a as H, host[i] as Float32Array);
+      const s = sig[i].toLowerCase();
+      if (a !== null && (s === 'w' || s === 'u')) cu.cudaUpload(a as H, new Float32Array((host[i] as Float32Array | Int32Array).buffer));
     });
   };
   return run as unknown as Kernels<H, H>[K];
@@ -61,6 +62,23 @@ const kernels: Kernels<H, H> = {
   gather: onHost('gather', 'r.w'),
   scatterAdd: onHost('scatterAdd', 'r.u'),
   copyRows: onHost('copyRows', 'r..u....'),
+  // the maps, axis kernels and index maps of imported graphs (none in the zoo models' path)
+  unary: onHost('unary', '.rw..'),
+  unaryBackward: onHost('unaryBackward', '.rrrw..'),
+  binary: onHost('binary', '.rrw'),
+  binaryBackward: onHost('binaryBackward', '.rrrrww'),
+  sumAxis: onHost('sumAxis', 'rw....'),
+  expandAxis: onHost('expandAxis', 'rw....'),
+  maxAxis: onHost('maxAxis', 'rwW....'),
+  maxAxisBackward: onHost('maxAxisBackward', 'rRw...'),
+  softmax: onHost('softmax', 'rw....'),
+  softmaxBackward: onHost('softmaxBackward', 'rrw....'),
+  layerNormForward: onHost('layerNormForward', 'rrrwww...'),
+  layerNormBackward: onHost('layerNormBackward', 'rrrrrwww..'),
+  gatherFill: onHost('gatherFill', 'r..w'),
+  gatherTaps: onHost('gatherTaps', 'r...w'),
+  scatterTaps: onHost('scatterTaps', 'r...u'),
+  gemmBatched: onHost('gemmBatched', '.......r.r..u.'),
   batchNorm2dForward: cu.cudaBatchNorm2dForward,
   batchNorm2dBackward: cu.cudaBatchNorm2dBackward,
   maxPool2dForward: cu.cudaMaxPool2dForward,

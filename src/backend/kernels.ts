@@ -8,6 +8,13 @@
 import type { ConvParams, PoolParams } from '../native.js';
 import type { DType, Device, Shape, Tensor } from '../tensor/tensor.js';
 
+/** Elementwise functions of one input; `a` and `b` are their parameters where they take any:
+ *  leakyRelu(a = slope), elu(a = alpha), hardSigmoid(a = alpha, b = beta). */
+export type UnaryKind = 'tanh' | 'erf' | 'sqrt' | 'exp' | 'log' | 'neg' | 'abs' | 'reciprocal' | 'leakyRelu' | 'elu'
+  | 'hardSigmoid' | 'hardSwish' | 'gelu' | 'geluTanh';
+/** Elementwise functions of two same-shape inputs (prelu: a = x, b = slope). */
+export type BinaryKind = 'sub' | 'div' | 'pow' | 'max' | 'min' | 'prelu';
+
 export interface Kernels<F, I> {
   // --- blas and convolution ---
   /** C[m,n] = alpha * op(A) * op(B) + beta * C, row-major; op(A) is m x k (A stored k x m if transA). */
@@ -57,6 +64,43 @@ export interface Kernels<F, I> {
   /** dst[dstOff + r * dstStride + j] = src[srcOff + r * srcStride + j] for r < rows, j < len (other
    *  elements of dst are left as they are); copies 4-byte elements, so int32 data passes unchanged */
   copyRows(src: F, srcStride: number, srcOff: number, dst: F, dstStride: number, dstOff: number, rows: number, len: number): void;
+
+  // --- elementwise maps of imported graphs (cpu-graph-kernels.ts) ---
+  unary(kind: UnaryKind, x: F, y: F, a: number, b: number): void;
+  /** gx = gy * d kind(x) / dx (x and y = kind(x) both given; each kind reads what it needs) */
+  unaryBackward(kind: UnaryKind, x: F, y: F, gy: F, gx: F, a: number, b: number): void;
+  binary(kind: BinaryKind, a: F, b: F, out: F): void;
+  /** ga, gb (each when given) from the output gradient g; out = binary(kind, a, b) */
+  binaryBackward(kind: BinaryKind, a: F, b: F, out: F, g: F, ga: F | null, gb: F | null): void;
+
+  // --- along one axis of an [outer, r, inner] view (reductions, softmax, layer norm) ---
+  /** y[o, i] = scale * sum_j x[o, j, i] */
+  sumAxis(x: F, y: F, outer: number, r: number, inner: number, scale: number): void;
+  /** gx[o, j, i] = scale * g[o, i] (the gradient of sumAxis) */
+  expandAxis(g: F, gx: F, outer: number, r: number, inner: number, scale: number): void;
+  /** y[o, i] = max_j x[o, j, i] (min when `min`), arg[o, i] = the first j reaching it */
+  maxAxis(x: F, y: F, arg: I, outer: number, r: number, inner: number, min: boolean): void;
+  /** gx[o, arg[o, i], i] = g[o, i], other elements 0 */
+  maxAxisBackward(g: F, arg: I, gx: F, outer: number, r: number, inner: number): void;
+  /** y = softmax over j of x[o, :, i] (its log when `log`) */
+  softmax(x: F, y: F, outer: number, r: number, inner: number, log: boolean): void;
+  softmaxBackward(y: F, gy: F, gx: F, outer: number, r: number, inner: number, log: boolean): void;
+  /** per row of `cols`: y = (x - mean) * invstd * gamma + beta (gamma, beta of length cols, when given) */
+  layerNormForward(x: F, gamma: F | null, beta: F | null, y: F, mean: F, invstd: F, rows: number, cols: number, eps: number): void;
+  /** gx (when given), ggamma and gbeta (when given, overwritten) */
+  layerNormBackward(x: F, gy: F, gamma: F | null, mean: F, invstd: F, gx: F | null, ggamma: F | null, gbeta: F | null,
+    rows: number, cols: number): void;
+
+  // --- index maps computed on the host (index: host arrays as long as the output) ---
+  /** y[k] = index[k] >= 0 ? x[index[k]] : fill */
+  gatherFill(x: F, index: Int32Array, fill: number, y: F): void;
+  /** y[k] = sum_t weight[k*taps + t] * x[index[k*taps + t]] (interpolation; negative indices add nothing) */
+  gatherTaps(x: F, index: Int32Array, weight: Float32Array, taps: number, y: F): void;
+  /** gx[index[k*taps + t]] += weight[k*taps + t] * g[k] (accumulates into gx) */
+  scatterTaps(g: F, index: Int32Array, weight: Float32Array, taps: number, gx: F): void;
+  /** gemm on `batch` matrices at element strides sa, sb, sc (a stride 0 repeats one matrix) */
+  gemmBatched(transA: boolean, transB: boolean, batch: number, m: number, n: number, k: number, alpha: number,
+    a: F, sa: number, b: F, sb: number, beta: number, c: F, sc: number): void;
 
   // --- normalisation, pooling, loss ---
   /** training: batch statistics into saveMean/saveInvstd and the running stats updated in place;

@@ -63,14 +63,23 @@ export class OnnxGraphBuilder {
     return out;
   }
 
+  /** Appends a copy of `n` (another graph's node) reading `inputs` and writing `outputs`. */
+  copy(n: OnnxNode, inputs: string[], outputs: string[], attributes: Record<string, OnnxAttributeValue>,
+    attributeTypes: Record<string, OnnxAttrKind> | undefined, scope: string): void {
+    for (const o of outputs) if (o) this.used.add(o);
+    const node: OnnxNode = { name: this.fresh(n.name || `${scope}/${n.opType}`), opType: n.opType, inputs, outputs, attributes };
+    if (attributeTypes) node.attributeTypes = attributeTypes;
+    if (n.domain) node.domain = n.domain;
+    this.nodes.push(node);
+  }
+
   conv(m: Conv2d, x: string, path: string, output?: string): string {
     const { w, b } = noGrad(() => ({ w: m.effectiveWeight(), b: m.effectiveBias() }));
     const inputs = [x, this.init(`${path}.weight`, w)];
     if (b) inputs.push(this.init(`${path}.bias`, b));
-    const k = m.kernelSize;
-    const p = m.padding;
+    const [ph, pw] = m.pads;
     return this.node('Conv', inputs, scopeOf(path), {
-      dilations: [m.dilation, m.dilation], group: m.groups, kernel_shape: [k, k], pads: [p, p, p, p], strides: [m.stride, m.stride],
+      dilations: [...m.dilations], group: m.groups, kernel_shape: [...m.kernelShape], pads: [ph, pw, ph, pw], strides: [...m.strides],
     }, output);
   }
 

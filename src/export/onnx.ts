@@ -8,7 +8,7 @@ import { OnnxGraphModel } from '../models/onnx-graph.js';
 import type { Module } from '../nn/index.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
 import { OnnxGraphBuilder } from './onnx-builder.js';
-import { GRAPH_EXPORT_MIN_OPSET, emitGraphModel } from './onnx-graph-export.js';
+import { emitGraphModel, emitHead, graphExportOpset } from './onnx-graph-export.js';
 import { emitZooModel } from './onnx-zoo.js';
 
 export const EXPORT_OPSET = 13;
@@ -43,14 +43,15 @@ export function buildOnnxExport(model: Module, head: Module | null, sampleShape:
   let out: string | null;
   if (model instanceof OnnxGraphModel) {
     out = emitGraphModel(b, model, INPUT_NAME);
-    opset = Math.max(GRAPH_EXPORT_MIN_OPSET, model.opset);
+    opset = graphExportOpset(model.opset);
+    if (head) out = emitHead(b, head, out, model.opTypes);
   } else {
     out = emitZooModel(b, model, INPUT_NAME);
+    if (out !== null && head) out = b.module(head, out, 'module_head');
   }
   if (out === null) {
     throw new Error(`onnx export: no exporter for ${model.constructor.name} (supported: CifarResNet, CifarVGG, TorchvisionResNet, OnnxGraphModel)`);
   }
-  if (head) out = b.module(head, out, 'module_head');
   if (out === INPUT_NAME) b.node('Identity', [out], '/output', {}, OUTPUT_NAME);
   else b.renameValue(out, OUTPUT_NAME);
   return b.graph(

@@ -107,6 +107,7 @@ const descriptor = {
 
 const root = protobuf.Root.fromJSON(descriptor);
 export const ModelProtoType = root.lookupType('onnx.ModelProto');
+export const TensorProtoType = root.lookupType('onnx.TensorProto');
 
 /** TensorProto.DataType values. */
 export const OnnxDataType = {

@@ -7,7 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DType, RawTensor, StateDict } from './types.js';
-import { ModelProtoType, OnnxAttrType, OnnxDataType, type Int64, type PbAttribute, type PbGraph, type PbModel, type PbValueInfo } from './onnx-schema.js';
+import {
+  ModelProtoType, OnnxAttrType, OnnxDataType, TensorProtoType, type Int64, type PbAttribute, type PbGraph, type PbModel, type PbTensor, type PbValueInfo,
+} from './onnx-schema.js';
 import { tensorFromProto } from './onnx-tensor.js';
 
 export type OnnxAttrKind = 'float' | 'int' | 'string' | 'tensor' | 'graph' | 'floats' | 'ints' | 'strings' | 'tensors' | 'graphs';
@@ -88,6 +90,17 @@ export function parseOnnx(buf: Uint8Array, opts: ParseOnnxOptions = {}): OnnxGra
   const out: OnnxGraph = { ...g, opset: opsets[''], opsets, irVersion: int64(model.ir_version, `onnx ${name}: ir_version`) };
   if (model.producer_name) out.producer = model.producer_version ? `${model.producer_name} ${model.producer_version}` : model.producer_name;
   return out;
+}
+
+/** Parses a serialised TensorProto (the .pb files of ONNX test data); returns its name and tensor. */
+export function parseOnnxTensor(buf: Uint8Array, where = '<tensor>'): { name: string; tensor: RawTensor } {
+  let t: PbTensor;
+  try {
+    t = TensorProtoType.decode(buf) as unknown as PbTensor;
+  } catch (e) {
+    throw new Error(`onnx ${where}: not a valid TensorProto (${(e as Error).message})`);
+  }
+  return { name: t.name ?? '', tensor: tensorFromProto(t, `onnx ${where}`, undefined) };
 }
 
 /** Reads an .onnx file (external data is looked up beside it). */

@@ -46,23 +46,32 @@ export function attrTensor(node: OnnxNode, name: string): RawTensor | undefined 
   return v;
 }
 
-/** Spatial pads [top, left, bottom, right] as one symmetric [h, w] pair, from `pads` / `auto_pad`. */
-export function symmetricPads(node: OnnxNode, kernel: [number, number], strides: [number, number], dilations: [number, number]): [number, number] {
+/** The spatial pads [top, left, bottom, right] of a 2-D conv / pool node for an input of
+ *  `size` [H, W]: its `pads`, or what its `auto_pad` asks for (SAME_UPPER puts the odd pixel at
+ *  the end, SAME_LOWER at the start; transposed convolutions pass `transposed`). */
+export function spatialPads(node: OnnxNode, size: readonly number[], kernel: [number, number], strides: [number, number],
+  dilations: [number, number], transposed = false): [number, number, number, number] {
   const autoPad = attrString(node, 'auto_pad', 'NOTSET');
-  if (autoPad === 'VALID') return [0, 0];
+  if (autoPad === 'VALID') return [0, 0, 0, 0];
   if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    const span = kernel.map((k, i) => dilations[i] * (k - 1));
-    if (strides.some((s) => s !== 1) || span.some((s) => s % 2 !== 0)) {
-      throw nodeError(node, `auto_pad ${autoPad} with strides [${strides}] and kernel [${kernel}] needs asymmetric padding, which is not supported`);
-    }
-    return [span[0] / 2, span[1] / 2];
+    const total = [0, 1].map((i) => {
+      const span = dilations[i] * (kernel[i] - 1) + 1;
+      // conv: output ceil(size / stride); transposed: output size * stride
+      return transposed ? Math.max(0, span - strides[i]) : Math.max(0, (Math.ceil(size[i] / strides[i]) - 1) * strides[i] + span - size[i]);
+    });
+    const small = total.map((t) => Math.floor(t / 2));
+    const big = total.map((t, i) => t - small[i]);
+    return autoPad === 'SAME_UPPER' ? [small[0], small[1], big[0], big[1]] : [big[0], big[1], small[0], small[1]];
   }
   if (autoPad !== 'NOTSET') throw nodeError(node, `unknown auto_pad "${autoPad}"`);
   const pads = attrInts(node, 'pads') ?? [0, 0, 0, 0];
   if (pads.length !== 4) throw nodeError(node, `expected 4 pads for a 2-D op, got [${pads}]`);
-  if (pads[0] !== pads[2] || pads[1] !== pads[3]) throw nodeError(node, `asymmetric pads [${pads}] are not supported`);
-  return [pads[0], pads[1]];
+  if (pads.some((p) => p < 0)) throw nodeError(node, `negative pads [${pads}]`);
+  return [pads[0], pads[1], pads[2], pads[3]];
 }
+
+/** Whether pads [t, l, b, r] are the same on both sides of each axis. */
+export const symmetric = (p: readonly number[]): boolean => p[0] === p[2] && p[1] === p[3];
 
 /** A 2-element spatial attribute (kernel_shape, strides, dilations) with a default. */
 export function attrPair(node: OnnxNode, name: string, dflt: [number, number] | undefined): [number, number] {

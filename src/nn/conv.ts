@@ -1,6 +1,8 @@
 // Conv2d layer; when SeaM wraps it, `weight_mask` / `bias_mask` parameters make the forward use
-// W * bin(M) (see ops/mask.ts).
+// W * bin(M) (see ops/mask.ts). Kernel, stride, padding and dilation may differ per axis (imported
+// graphs have 1x7 kernels); the scalar accessors serve the square case the zoo models use.
 import { conv2d, conv2dBnReluEval, type Conv2dOptions } from '../ops/index.js';
+import type { Pair } from '../ops/util.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { BatchNorm2d } from './batchnorm.js';
 import { Module } from './module.js';
@@ -13,39 +15,62 @@ export interface ConvEpilogue {
 }
 
 export interface Conv2dConfig {
-  stride?: number;
-  padding?: number;
-  dilation?: number;
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
   groups?: number;
   bias?: boolean;
 }
 
+const asPair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+
 export class Conv2d extends Module {
   readonly inChannels: number;
   readonly outChannels: number;
-  readonly kernelSize: number;
-  readonly stride: number;
-  readonly padding: number;
-  readonly dilation: number;
+  /** [height, width] of the kernel, stride, padding (each side) and dilation */
+  readonly kernelShape: [number, number];
+  readonly strides: [number, number];
+  readonly pads: [number, number];
+  readonly dilations: [number, number];
   readonly groups: number;
   weight: Tensor;
   bias: Tensor | null;
 
-  constructor(inChannels: number, outChannels: number, kernelSize: number, cfg: Conv2dConfig = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, cfg: Conv2dConfig = {}) {
     super();
     this.inChannels = inChannels;
     this.outChannels = outChannels;
-    this.kernelSize = kernelSize;
-    this.stride = cfg.stride ?? 1;
-    this.padding = cfg.padding ?? 0;
-    this.dilation = cfg.dilation ?? 1;
+    this.kernelShape = asPair(kernelSize);
+    this.strides = asPair(cfg.stride ?? 1);
+    this.pads = asPair(cfg.padding ?? 0);
+    this.dilations = asPair(cfg.dilation ?? 1);
     this.groups = cfg.groups ?? 1;
     if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
       throw new Error(`Conv2d: groups=${this.groups} must divide in_channels=${inChannels} and out_channels=${outChannels}`);
     }
-    const fanIn = (inChannels / this.groups) * kernelSize * kernelSize;
-    this.weight = this.registerParameter('weight', uniformFanIn([outChannels, inChannels / this.groups, kernelSize, kernelSize], fanIn))!;
+    const [kh, kw] = this.kernelShape;
+    const fanIn = (inChannels / this.groups) * kh * kw;
+    this.weight = this.registerParameter('weight', uniformFanIn([outChannels, inChannels / this.groups, kh, kw], fanIn))!;
     this.bias = this.registerParameter('bias', cfg.bias ?? true ? uniformFanIn([outChannels], fanIn) : null);
+  }
+
+  /** The value of a square geometry attribute; an error naming the layer when it differs per axis. */
+  private square(name: string, v: [number, number]): number {
+    if (v[0] !== v[1]) throw new Error(`${this.describe()}: ${name} ${v[0]}x${v[1]} differs per axis; read kernelShape / strides / pads / dilations`);
+    return v[0];
+  }
+
+  get kernelSize(): number {
+    return this.square('kernel', this.kernelShape);
+  }
+  get stride(): number {
+    return this.square('stride', this.strides);
+  }
+  get padding(): number {
+    return this.square('padding', this.pads);
+  }
+  get dilation(): number {
+    return this.square('dilation', this.dilations);
   }
 
   /** The weight and bias as the forward uses them (masked when SeaM masks are attached). */
@@ -69,12 +94,13 @@ export class Conv2d extends Module {
   }
 
   private options(): Conv2dOptions {
-    return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
+    return { stride: this.strides, padding: this.pads, dilation: this.dilations, groups: this.groups };
   }
 
   override describe(): string {
-    const extra = [`k=${this.kernelSize}`, `s=${this.stride}`, `p=${this.padding}`];
-    if (this.dilation !== 1) extra.push(`d=${this.dilation}`);
+    const v = (p: [number, number]): string => (p[0] === p[1] ? String(p[0]) : `${p[0]}x${p[1]}`);
+    const extra = [`k=${v(this.kernelShape)}`, `s=${v(this.strides)}`, `p=${v(this.pads)}`];
+    if (this.dilations[0] !== 1 || this.dilations[1] !== 1) extra.push(`d=${v(this.dilations)}`);
     if (this.groups !== 1) extra.push(`g=${this.groups}`);
     if (!this.bias) extra.push('bias=False');
     return `Conv2d(${this.inChannels}, ${this.outChannels}, ${extra.join(', ')})`;

@@ -41,7 +41,7 @@ export function countFlops(model: Module, sampleShape: readonly number[]): Flops
     if (!x) return { name, dense: 0, effective: 0 };
     // each weight is used once per output position (conv) or once per input row (linear)
     const uses = m instanceof Conv2d
-      ? conv2dOutputSize(x[2], m.kernelSize, m.stride, m.padding, m.dilation) * conv2dOutputSize(x[3], m.kernelSize, m.stride, m.padding, m.dilation)
+      ? [2, 3].reduce((p, d) => p * conv2dOutputSize(x[d], m.kernelShape[d - 2], m.strides[d - 2], m.pads[d - 2], m.dilations[d - 2]), 1)
       : x.slice(0, -1).reduce((a, b) => a * b, 1);
     return { name, dense: 2 * m.weight.size * uses, effective: 2 * nonZeroWeights(m) * uses };
   });

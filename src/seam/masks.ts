@@ -1,20 +1,20 @@
 // SeaM's re-engineered model (SEAM.md §2): every Conv2d and Linear keeps its trained weight and
 // bias frozen and gets a real-valued mask of the same shape, initialised to 1; the forward uses
 // W * (M > 0). Everything else is frozen; BatchNorm stays in eval mode the whole time.
-import { BatchNorm2d, Conv2d, Linear, Module } from '../nn/index.js';
+import { BatchNorm2d, Conv2d, ConvTranspose2d, Linear, Module } from '../nn/index.js';
 import { retainedRatio } from '../ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export interface MaskEntry {
   /** The masked parameter's state_dict key, e.g. "layer1.0.conv1.weight"; the mask's key adds "_mask". */
   param: string;
-  module: Conv2d | Linear;
+  module: Conv2d | ConvTranspose2d | Linear;
   weight: Tensor;
   mask: Tensor;
 }
 
-export function isMaskable(m: Module): m is Conv2d | Linear {
-  return m instanceof Conv2d || m instanceof Linear;
+export function isMaskable(m: Module): m is Conv2d | ConvTranspose2d | Linear {
+  return m instanceof Conv2d || m instanceof ConvTranspose2d || m instanceof Linear;
 }
 
 /** Attaches `weight_mask` (and `bias_mask`) of ones to every Conv2d/Linear, freezes every other
