@@ -9,10 +9,14 @@ import { compactModel, formatCompactionReport, type CompactionReport } from '../
 import { applyMaskFile, prunedStateDict, writeStateDict } from '../export/pruned.js';
 import { loadModel } from '../models/load.js';
 import type { Module } from '../nn/index.js';
-import { intFlag, UsageError } from './args.js';
+import { parseSize } from '../data/spec.js';
+import { UsageError } from './args.js';
+import { modelInput } from './model-input.js';
 
 export const EXPORT_USAGE = `seam export --model FILE [--arch NAME] --masks DIR/masks.pt --format pt|safetensors|onnx|compact
-    [--compact-channels] [--input-size N] [--json] [--quiet] --out FILE`;
+    [--compact-channels] [--input-size N|HxW] [--json] [--quiet] --out FILE
+  The input shape is the one the search ran on (recorded in masks.pt) unless --input-size is given;
+  the ONNX file's batch dimension is dynamic.`;
 
 const FORMATS = ['pt', 'safetensors', 'onnx', 'compact'] as const;
 type Format = (typeof FORMATS)[number];
@@ -33,12 +37,29 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const log = (s: string): void => void (v.quiet || process.stderr.write(`${s}\n`));
 
   const loaded = loadModel(v.model, { arch: v.arch });
-  const { masks, head } = applyMaskFile(loaded.model, v.masks);
+  const { masks, head, inputShape } = applyMaskFile(loaded.model, v.masks);
   const kept = masks.reduce((a, m) => a + m.mask.f32.reduce((s, x) => s + (x > 0 ? 1 : 0), 0), 0);
   const total = masks.reduce((a, m) => a + m.mask.size, 0);
   log(`model: ${v.model} (${loaded.arch}); masks: ${v.masks}, ${(100 * kept / total).toFixed(2)}% of the masked weights kept; head ${(head.layers[1] as Module).describe()}`);
-  const inputSize = intFlag(v['input-size'], 'input-size', loaded.arch.startsWith('cifar_') ? 32 : 224);
-  const sampleShape = [loaded.options.inChannels ?? 3, inputSize, inputSize];
+  const declared = modelInput(loaded);
+  const channels = inputShape?.[0] ?? declared.channels ?? loaded.options.inChannels ?? 3;
+  let sampleShape: number[];
+  if (v['input-size'] !== undefined) {
+    let size: ReturnType<typeof parseSize>;
+    try {
+      size = parseSize(v['input-size'], '--input-size');
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    sampleShape = 'height' in size ? [channels, size.height, size.width] : [channels, size.shorter, size.shorter];
+  } else if (inputShape) {
+    sampleShape = inputShape;
+  } else {
+    // a mask file from before the shape was recorded: the model's declared size, else the usual one
+    const side = loaded.arch.startsWith('cifar_') ? 32 : 224;
+    sampleShape = [channels, declared.height ?? side, declared.width ?? side];
+    log(`input shape: ${sampleShape.join('x')} (${v.masks} does not record the search's; --input-size sets it)`);
+  }
 
   let compaction: CompactionReport | null = null;
   if (v['compact-channels']) {
@@ -49,6 +70,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   let extra: Record<string, unknown> = {};
   if (format === 'onnx') {
     exportOnnx(loaded.model, head, [1, ...sampleShape], v.out);
+    log(`onnx input: [batch, ${sampleShape.join(', ')}]`);
   } else {
     const sd = prunedStateDict(loaded.model, head);
     if (format === 'compact') {
@@ -66,7 +88,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   log(`wrote ${v.out} (${format}, ${bytes} bytes)`);
   if (v.json) {
     console.log(JSON.stringify({
-      out: v.out, format, bytes, arch: loaded.arch, kept_ratio: kept / total, ...extra,
+      out: v.out, format, bytes, arch: loaded.arch, kept_ratio: kept / total, input_shape: sampleShape, ...extra,
       ...(compaction ? { channels_removed: compaction.channelsRemoved, parameters: compaction.parameters, flops: compaction.flops, kept_constant_channels: compaction.kept.length } : {}),
     }));
   }

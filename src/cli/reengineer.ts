@@ -16,11 +16,13 @@ import { renderHtml, summaryTable, type Report } from '../seam/report.js';
 import { reengineer, type SearchOptions } from '../seam/search.js';
 import { SearchProgress } from './progress.js';
 import { intFlag, numFlag, UsageError } from './args.js';
+import { channelsForModel, checkDataFitsModel, modelInput } from './model-input.js';
 
 export const REENGINEER_USAGE = `seam reengineer --model FILE [--arch NAME] --data KIND:PATH
     (--target-class C | --target-classes a,b,c | --superclass N [--superclass-csv FILE])
     [--epochs 300] [--alpha A] [--lr-mask L] [--lr-head 0.1] [--batch-size 64] [--seed 0] [--early-stop -1]
-    [--mean M[,M,M]] [--std S[,S,S]] [--augment none|crop-flip] [--device cpu|cuda] [--resume] [--json] [--quiet] --out DIR`;
+    [--mean M[,M,M]] [--std S[,S,S]] [--augment none|crop-flip] [--resize N|HxW] [--channels C]
+    [--device cpu|cuda] [--resume] [--json] [--quiet] --out DIR`;
 
 /** --device: 'cpu' (default) or 'cuda', which must be usable here (else the driver's reason). */
 export function deviceFlag(v: string | undefined): 'cpu' | 'cuda' {
@@ -57,7 +59,8 @@ export async function reengineerCommand(argv: string[]): Promise<number> {
       'target-class': { type: 'string' }, 'target-classes': { type: 'string' }, superclass: { type: 'string' }, 'superclass-csv': { type: 'string' },
       epochs: { type: 'string' }, alpha: { type: 'string' }, 'lr-mask': { type: 'string' }, 'lr-head': { type: 'string' },
       'batch-size': { type: 'string' }, seed: { type: 'string' }, 'early-stop': { type: 'string' },
-      mean: { type: 'string' }, std: { type: 'string' }, augment: { type: 'string' }, device: { type: 'string' },
+      mean: { type: 'string' }, std: { type: 'string' }, augment: { type: 'string' }, resize: { type: 'string' }, channels: { type: 'string' },
+      device: { type: 'string' },
       out: { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
     },
     strict: true,
@@ -69,7 +72,12 @@ export async function reengineerCommand(argv: string[]): Promise<number> {
   const log = (s: string): void => void (v.quiet || process.stderr.write(`${s}\n`));
   log(`model: ${v.model} (${loaded.format}), architecture ${loaded.arch} (${loaded.reason})`);
   if (device === 'cuda') log(`device: ${cudaStatus().device} (cc ${cudaStatus().cc})`);
-  const data = await openData(dataSpecFromArgs({ data: v.data, mean: v.mean, std: v.std, augment: v.augment }));
+  const spec = dataSpecFromArgs({ data: v.data, mean: v.mean, std: v.std, augment: v.augment, resize: v.resize, channels: v.channels });
+  const want = modelInput(loaded);
+  channelsForModel(spec, want, log);
+  const data = await openData(spec);
+  const sample = checkDataFitsModel(data, want, log);
+  log(`input: ${sample.join('x')} samples${spec.size ? ' (resized)' : ''}`);
   const problem = buildProblem(data, v, seed);
   log(`problem: ${problem.description}; ${problem.train.length} training and ${problem.test.length} test samples`);
   const defaults = paperDefaults(loaded.arch, data.spec.kind, problem.kind);
@@ -112,17 +120,17 @@ export async function reengineerCommand(argv: string[]): Promise<number> {
   }
   loaded.model.to('cpu'); // the masks are the model's parameters: this downloads them too
   result.head.to('cpu');
-  const sample = [data.channels, ...(data.evalTransform.height ? [data.evalTransform.height, data.evalTransform.width] : [])];
   const report: Report = {
     model: { file: v.model, arch: loaded.arch, format: loaded.format, parameters: [...loaded.stateDict.values()].reduce((a, t) => a + (t.dtype === 'f32' ? t.size : 0), 0) },
     problem: { description: problem.description, classes: problem.classes, trainSamples: problem.train.length, testSamples: problem.test.length },
-    options: { ...opts, data: v.data, arch: loaded.arch, defaults: defaults.source, device },
+    inputShape: sample,
+    options: { ...opts, data: v.data, arch: loaded.arch, defaults: defaults.source, device, ...(v.resize ? { resize: v.resize } : {}), channels: data.channels },
     originalAccuracy: result.originalAccuracy, accuracy: result.accuracy, retention: result.retention,
     bestEpoch: result.bestEpoch, epochsRun: result.epochsRun, seconds: result.seconds, cancelled: result.cancelled,
     flops: (({ dense, effective }) => ({ dense, effective }))(countFlops(loaded.model, sample)),
     layers: result.layers, epochs: result.log,
   };
-  saveMaskFile(join(v.out, 'masks.pt'), result.masks, result.head);
+  saveMaskFile(join(v.out, 'masks.pt'), result.masks, result.head, sample);
   writeFileSync(join(v.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(v.out, 'report.html'), renderHtml(report));
   if (!v.quiet) process.stderr.write(`\n${summaryTable(report)}\nwrote ${join(v.out, 'masks.pt')}, log.jsonl, report.json, report.html\n`);

@@ -22,6 +22,8 @@ export interface Image {
 export interface DecodeOptions {
   /** target length of the shorter side in pixels; omitted = keep the decoded size */
   resizeShorter?: number;
+  /** resize to exactly this size (aspect ratio not kept) */
+  resizeTo?: { height: number; width: number };
 }
 
 export interface Dataset {

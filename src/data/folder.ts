@@ -93,12 +93,14 @@ export class FolderDataset implements Dataset {
   };
 }
 
-/** Decode one file to 3-channel HWC uint8, the shorter side resized when asked. */
+/** Decode one file to 3-channel HWC uint8, the shorter side (or both sides) resized when asked. */
 export async function decodeImage(file: string, opts: DecodeOptions = {}): Promise<Image> {
   let pipe = sharp(file, { failOn: 'error' }).removeAlpha().toColourspace('srgb');
   if (opts.resizeShorter !== undefined) {
     const s = opts.resizeShorter;
     pipe = pipe.resize({ width: s, height: s, fit: 'outside', kernel: 'linear' });
+  } else if (opts.resizeTo) {
+    pipe = pipe.resize({ width: opts.resizeTo.width, height: opts.resizeTo.height, fit: 'fill', kernel: 'linear' });
   }
   const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);

@@ -122,19 +122,20 @@ export class DataLoader implements AsyncIterable<Batch> {
     for (let j = 0; j < n; j++) {
       const pos = start + j;
       const i = order[pos]!;
-      const img = image(i);
+      const img = t.prepare(image(i));
       if (rng) rng.reseed(hashSeed(this.seed, epoch, pos, AUG_SALT));
       t.apply(img, t.params(img.height, img.width, rng), x, j * t.sampleSize);
       y[j] = ds.labels[i]!;
       indices[j] = i;
     }
-    return { x, shape: [n, ds.channels, h, w], y, indices };
+    return { x, shape: [n, t.channels, h, w], y, indices };
   }
 
   private async buildDecoded(order: Int32Array, epoch: number, b: number): Promise<Batch | null> {
     const ds = this.dataset;
     const [start, end] = this.positions(b);
-    const opts = this.transform.spec.resizeShorter !== undefined ? { resizeShorter: this.transform.spec.resizeShorter } : {};
+    const { resizeShorter, resize } = this.transform.spec;
+    const opts = resizeShorter !== undefined ? { resizeShorter } : resize ? { resizeTo: resize } : {};
     const imgs: (Image | null)[] = await Promise.all(
       Array.from(order.subarray(start, end), (i) => ds.decode!(i, opts)),
     );
@@ -152,12 +153,12 @@ export class DataLoader implements AsyncIterable<Batch> {
       const j = kept[k]!;
       const pos = start + j;
       const i = order[pos]!;
-      const img = imgs[j]!;
+      const img = t.prepare(imgs[j]!);
       if (rng) rng.reseed(hashSeed(this.seed, epoch, pos, AUG_SALT));
       t.apply(img, t.params(img.height, img.width, rng), x, k * t.sampleSize);
       y[k] = ds.labels[i]!;
       indices[k] = i;
     }
-    return { x, shape: [n, ds.channels, h, w], y, indices };
+    return { x, shape: [n, t.channels, h, w], y, indices };
   }
 }

@@ -3,6 +3,8 @@
  * into train/test datasets with their usual normalisation and the training / evaluation transforms.
  * Training augmentation by kind: CIFAR random crop 32 padding 4 + flip; MNIST-style and IDX none;
  * folders resize 256, random crop 224 + flip. Evaluation never augments (folders: resize + center crop).
+ * `--resize N|HxW` sets the sample size (N: the shorter side, HxW: exactly) and `--channels 3` repeats
+ * the channel of gray data (a 3-channel 224-pixel model on a 1-channel 28-pixel dataset).
  */
 import { loadCifar } from './cifar.js';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from './class-names.js';
@@ -28,6 +30,18 @@ export interface DataSpec {
   cropSize?: number;
   /** folders: skip undecodable images with a warning */
   skipCorrupt?: boolean;
+  /** --resize: the shorter side (aspect kept; folders: also the square crop), or an exact size */
+  size?: { shorter: number } | { height: number; width: number };
+  /** --channels: samples with this many channels (gray data repeated) */
+  channels?: number;
+}
+
+/** Parse `--resize` "N" or "HxW". */
+export function parseSize(s: string, flag = '--resize'): { shorter: number } | { height: number; width: number } {
+  const m = /^\s*(\d+)\s*(?:[xX]\s*(\d+)\s*)?$/.exec(s);
+  const nums = m ? [m[1], m[2]].filter((v) => v !== undefined).map(Number) : [];
+  if (!m || nums.some((v) => !(v > 0))) throw new Error(`${flag} "${s}": expected a positive size N or HxW (e.g. 224 or 224x160)`);
+  return nums.length === 1 ? { shorter: nums[0] } : { height: nums[0], width: nums[1] };
 }
 
 /** Parse "KIND:PATH". */
@@ -48,7 +62,9 @@ export function parseNumberList(s: string, flag: string): number[] {
 }
 
 /** Build a DataSpec from the raw CLI flag values. */
-export function dataSpecFromArgs(a: { data: string; mean?: string; std?: string; augment?: string; skipCorrupt?: boolean }): DataSpec {
+export function dataSpecFromArgs(a: {
+  data: string; mean?: string; std?: string; augment?: string; skipCorrupt?: boolean; resize?: string; channels?: string;
+}): DataSpec {
   const spec: DataSpec = { ...parseDataArg(a.data) };
   if (a.mean !== undefined) spec.mean = parseNumberList(a.mean, '--mean');
   if (a.std !== undefined) spec.std = parseNumberList(a.std, '--std');
@@ -57,6 +73,12 @@ export function dataSpecFromArgs(a: { data: string; mean?: string; std?: string;
     spec.augment = a.augment;
   }
   if (a.skipCorrupt) spec.skipCorrupt = true;
+  if (a.resize !== undefined) spec.size = parseSize(a.resize);
+  if (a.channels !== undefined) {
+    const c = Number(a.channels);
+    if (!Number.isInteger(c) || c < 1) throw new Error(`--channels "${a.channels}": expected a positive integer`);
+    spec.channels = c;
+  }
   return spec;
 }
 
@@ -125,23 +147,31 @@ export async function openData(spec: DataSpec, opts: Pick<FolderOptions, 'onWarn
       norm = NORMALIZATION.imagenet;
       break;
   }
-  const channels = train.channels;
+  const channels = spec.channels ?? train.channels;
+  if (channels !== train.channels && train.channels !== 1) {
+    throw new Error(`${spec.kind} ${spec.path}: the data has ${train.channels} channels; only 1-channel data can be repeated into ${channels}`);
+  }
   const normalization = normalizationFor({ mean: spec.mean ?? norm.mean, std: spec.std ?? norm.std }, channels);
   const defaultAugment: AugmentMode = spec.kind === 'cifar10' || spec.kind === 'cifar100' || spec.kind === 'folder' ? 'crop-flip' : 'none';
   const augment = spec.augment ?? defaultAugment;
-  let trainTransform: TransformSpec;
+  const common = { crop: 'center' as const, padding: 0, flip: false, normalization, ...(channels !== train.channels ? { channels } : {}) };
   let evalTransform: TransformSpec;
+  const size = spec.size;
   if (spec.kind === 'folder') {
-    const resizeShorter = spec.resize ?? 256;
-    const size = spec.cropSize ?? 224;
-    evalTransform = { height: size, width: size, crop: 'center', padding: 0, flip: false, resizeShorter, normalization };
-    trainTransform = augment === 'crop-flip' ? { ...evalTransform, crop: 'random', flip: true } : evalTransform;
+    if (size && 'height' in size) {
+      evalTransform = { ...common, height: size.height, width: size.width, resize: size };
+    } else {
+      const crop = size ? size.shorter : spec.cropSize ?? 224;
+      evalTransform = { ...common, height: crop, width: crop, resizeShorter: size ? size.shorter : spec.resize ?? 256 };
+    }
   } else {
-    const h = train.height!;
-    const w = train.width!;
-    evalTransform = { height: h, width: w, crop: 'center', padding: 0, flip: false, normalization };
-    trainTransform = augment === 'crop-flip' ? { ...evalTransform, crop: 'random', padding: 4, flip: true } : evalTransform;
+    const [h, w] = [train.height!, train.width!];
+    const [rh, rw] = !size ? [h, w] : 'height' in size ? [size.height, size.width]
+      : h <= w ? [size.shorter, Math.floor((size.shorter * w) / h)] : [Math.floor((size.shorter * h) / w), size.shorter];
+    evalTransform = { ...common, height: rh, width: rw, ...(rh !== h || rw !== w ? { resize: { height: rh, width: rw } } : {}) };
   }
+  const trainTransform: TransformSpec = augment !== 'crop-flip' ? evalTransform
+    : { ...evalTransform, crop: 'random', flip: true, padding: spec.kind === 'folder' ? 0 : 4 };
   return { spec, train, test, channels, normalization, trainTransform, evalTransform };
 }
 

@@ -5,6 +5,7 @@
  * ToTensor/Normalize), so a padded pixel becomes (0 - mean) / std. All randomness comes from an Rng.
  */
 import type { Image } from './dataset.js';
+import { replicateChannels, resizeImage } from './resize-image.js';
 import type { Rng } from './rng.js';
 
 /** Per-channel mean and std, on pixel values scaled to [0, 1]. */
@@ -58,6 +59,10 @@ export interface TransformSpec {
   flip: boolean;
   /** file-backed data: resize the shorter side to this before cropping */
   resizeShorter?: number;
+  /** resize every image to exactly this before cropping (in-memory data: here, bilinear; files: when decoded) */
+  resize?: { height: number; width: number };
+  /** output channels: a one-channel image is repeated into this many (gray to RGB); default the data's */
+  channels?: number;
   normalization: Normalization;
 }
 
@@ -80,12 +85,26 @@ function roundHalfEven(x: number): number {
 export class SampleTransform {
   readonly lut: Float32Array;
   readonly sampleSize: number;
+  /** channels of the samples it writes */
+  readonly channels: number;
 
-  constructor(readonly spec: TransformSpec, readonly channels: number) {
+  /** `dataChannels`: the channels of the images it is given */
+  constructor(readonly spec: TransformSpec, readonly dataChannels: number) {
     if (!(spec.height > 0 && spec.width > 0)) throw new Error(`transform: output size ${spec.height}x${spec.width} must be positive`);
     if (!(spec.padding >= 0)) throw new Error(`transform: padding ${spec.padding} must be >= 0`);
-    this.lut = normalizationLut(spec.normalization, channels);
-    this.sampleSize = channels * spec.height * spec.width;
+    this.channels = spec.channels ?? dataChannels;
+    if (this.channels !== dataChannels && dataChannels !== 1) {
+      throw new Error(`transform: cannot turn ${dataChannels}-channel images into ${this.channels} channels (only 1-channel images are replicated)`);
+    }
+    this.lut = normalizationLut(spec.normalization, this.channels);
+    this.sampleSize = this.channels * spec.height * spec.width;
+  }
+
+  /** The image the crop works on: resized when the spec asks, its channel repeated for gray-to-RGB. */
+  prepare(img: Image): Image {
+    if (img.channels !== this.dataChannels) throw new Error(`transform: image has ${img.channels} channels, transform expects ${this.dataChannels}`);
+    const r = this.spec.resize;
+    return replicateChannels(r ? resizeImage(img, r.height, r.width) : img, this.channels);
   }
 
   /** Draw the crop and flip of one sample (crop first, then flip, as torchvision composes them). */

@@ -54,12 +54,14 @@ function modelOutputs(model: Module): number | null {
 export interface AppliedMasks {
   masks: MaskEntry[];
   head: Sequential;
+  /** the [C, H, W] the search ran on, when the mask file records it */
+  inputShape: number[] | null;
 }
 
 /** Puts a SeaM mask file (path or tensors) onto `model` and builds the head; errors name what does not fit. */
 export function applyMaskFile(model: Module, file: string | Map<string, Tensor>, what = typeof file === 'string' ? file : 'mask file'): AppliedMasks {
   const tensors = typeof file === 'string' ? readMaskFile(file) : file;
-  const { masks, headWeight, headBias } = applyMaskTensors(model, tensors, what);
+  const { masks, headWeight, headBias, inputShape } = applyMaskTensors(model, tensors, what);
   const head = buildHead(headWeight, headBias, what);
   const classes = modelOutputs(model);
   const headIn = (head.layers[1] as Linear).inFeatures;
@@ -67,7 +69,7 @@ export function applyMaskFile(model: Module, file: string | Map<string, Tensor>,
     throw new Error(`${what}: the head takes ${headIn} inputs but the model has ${classes} outputs (a mask file for another model?)`);
   }
   model.eval();
-  return { masks, head };
+  return { masks, head, inputShape };
 }
 
 /** head(model(x)) in eval mode without gradients: the re-engineered model's logits. */

@@ -5,6 +5,8 @@ import type { EpochLog, FlopsReport, LayerRetention } from './report-types.js';
 export interface Report {
   model: { file: string; arch: string; format: string; parameters: number };
   problem: { description: string; classes: number[]; trainSamples: number; testSamples: number };
+  /** the [C, H, W] of the samples the search ran on */
+  inputShape: number[];
   options: Record<string, unknown>;
   originalAccuracy: number;
   accuracy: number;
