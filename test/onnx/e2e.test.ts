@@ -5,8 +5,7 @@
 // logits. A search on 28x28 data exports a graph that takes 28x28 inputs at any batch size.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
 import { applyMaskFile, readMaskFile, reengineeredLogits } from '../../src/export/pruned.js';
 import { readOnnx } from '../../src/io/onnx.js';
 import { loadModel } from '../../src/models/load.js';
@@ -18,19 +17,7 @@ import { ORT_MISSING, ort, ortRun } from '../helpers/ort.js';
 import { SHARED_DIR } from '../helpers/shared-data.js';
 import { FAMILIES_DIR } from './fixtures.js';
 import { FMNIST_MISSING, FMNIST_PRESENT, writeFmnistSubset } from './fmnist-subset.js';
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const o = vi.spyOn(console, 'log').mockImplementation((s: string) => void (stdout += `${s}\n`));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+import { runCli as run } from '../helpers/cli.js';
 
 const skipNote = !FMNIST_PRESENT ? ` (skipped: ${FMNIST_MISSING})` : !ort ? ` (skipped: ${ORT_MISSING})` : '';
 const rng = new Rng(1919);
