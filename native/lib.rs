@@ -3,7 +3,7 @@
 //! validates JS arguments and calls them.
 
 pub mod napi;
-pub mod pool;
+pub mod threads;
 pub mod kernels;
 pub mod cuda;
 mod bindings;

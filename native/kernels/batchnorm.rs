@@ -4,7 +4,7 @@
 
 use super::elementwise::PAR_MIN;
 use super::simd::{multiversion, sum_and_dot_dev_f64, sum_f64, sum_sq_dev_f64};
-use crate::pool::{parallel_for, SharedMut};
+use crate::threads::{parallel_for, SharedMut};
 
 /// Shape of an NCHW tensor with H*W flattened.
 #[derive(Clone, Copy, Debug)]
@@ -184,7 +184,7 @@ multiversion! {
 fn per_plane(s: BnShape, f: impl Fn(usize) + Sync) {
     let planes = s.n * s.c;
     let min = (PAR_MIN / s.hw.max(1)).max(1);
-    crate::pool::parallel_ranges(planes, min, |r| r.for_each(&f));
+    crate::threads::parallel_ranges(planes, min, |r| r.for_each(&f));
 }
 
 /// Eval-mode BatchNorm (running statistics), optional residual `res` added, then ReLU:

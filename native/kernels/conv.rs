@@ -12,7 +12,7 @@ use super::gemm_nt::sgemm_nt_acc;
 use super::gemm_prepacked::{pack_a_full_par, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a, sgemm_packed_b};
 use super::im2col::{col2im_add, group_image, im2col, im2col_packed, ConvShape};
 use super::im2col_s1::{self, im2col_packed_s1, im2col_s1, pad_images, padded_len};
-use crate::pool::{num_threads, parallel_for, run_shares, SharedMut};
+use crate::threads::{num_threads, parallel_for, run_shares, SharedMut};
 use std::cell::RefCell;
 
 /// Aim for GEMMs at least this many columns wide (output pixels of the chunk's images).
@@ -375,7 +375,7 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
     if parts > 1 {
         let gwp = SharedMut::new(gw);
         let gwp = &gwp;
-        crate::pool::parallel_ranges(wl, 4096, |r| {
+        crate::threads::parallel_ranges(wl, 4096, |r| {
             // Safety: disjoint ranges of gw.
             let dst = unsafe { gwp.slice(r.start, r.len()) };
             for t in 1..parts {

@@ -26,7 +26,7 @@ pub fn grid_cols(s: &ConvShape) -> usize {
 
 /// Images per backward-weight chunk: up to ~96 K floats of gy rows, and a chunk per thread.
 pub fn weight_chunk_images(s: &ConvShape) -> usize {
-    let per_thread = s.n.div_ceil(crate::pool::num_threads()).max(1);
+    let per_thread = s.n.div_ceil(crate::threads::num_threads()).max(1);
     ((96 << 10) / (s.og() * grid_cols(s)).max(1)).clamp(1, per_thread)
 }
 

@@ -7,7 +7,7 @@
 use super::gemm::{isa, Scratch};
 use super::gemm_prepacked::{packed_b_len, sgemm_packed_b};
 use super::im2col::ConvShape;
-use crate::pool::{num_threads, run_on_all, share, SharedMut};
+use crate::threads::{num_threads, run_on_all, share, SharedMut};
 use std::cell::RefCell;
 
 thread_local! {

@@ -163,7 +163,7 @@ fn conv_winograd_lanes_cases() {
         check_path(p, |s| {
             let wgrad = s.o % 16 == 0 && s.c <= 128;
             (super::conv_winograd_lanes::wanted(s) && super::conv_winograd_lanes_wgrad::wanted(s) == wgrad) || !on
-                || crate::pool::num_threads() > s.n
+                || crate::threads::num_threads() > s.n
         }, &mut rng);
     }
 }

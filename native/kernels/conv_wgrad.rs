@@ -23,7 +23,7 @@ fn nv(s: &ConvShape) -> usize {
 
 /// Images per chunk: the transposed gy of a chunk stays L2-sized (~64 K floats); a chunk per thread.
 pub fn chunk_images(s: &ConvShape) -> usize {
-    let per_thread = s.n.div_ceil(crate::pool::num_threads()).max(1);
+    let per_thread = s.n.div_ceil(crate::threads::num_threads()).max(1);
     ((64 << 10) / (s.og() * s.ohw()).max(1)).clamp(1, per_thread)
 }
 

@@ -11,7 +11,7 @@ use super::gemm::Scratch;
 use super::gemm_prepacked::{a_strips, pack_a_full_par, pack_b_full, packed_a_len, packed_b_len, sgemm_packed};
 use super::im2col::ConvShape;
 use super::simd::multiversion;
-use crate::pool::{num_threads, parallel_for, run_shares, SharedMut};
+use crate::threads::{num_threads, parallel_for, run_shares, SharedMut};
 use std::cell::RefCell;
 
 /// Aim for at least this many tiles per chunk (the GEMMs' column count).

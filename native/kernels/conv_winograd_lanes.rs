@@ -13,7 +13,7 @@ use super::gemm::isa;
 use super::gemm_prepacked::{packed_a_len, packed_b_len, sgemm_packed};
 use super::im2col::ConvShape;
 use super::im2col_s1::pad_images_to;
-use crate::pool::{num_threads, run_shares, SharedMut};
+use crate::threads::{num_threads, run_shares, SharedMut};
 
 /// Per-thread budget of a block's transformed inputs and GEMM results (floats): half of L2.
 const BLOCK_FLOATS: usize = 128 << 10;

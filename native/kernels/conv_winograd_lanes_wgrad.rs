@@ -13,7 +13,7 @@ use super::gemm_prepacked::{packed_b_len, sgemm_packed_b};
 use super::im2col::ConvShape;
 use super::im2col_s1::pad_images_to;
 use super::transpose::transpose_band;
-use crate::pool::{num_threads, run_shares, SharedMut};
+use crate::threads::{num_threads, run_shares, SharedMut};
 
 /// Where it beats the other weight gradients (Zen 4, 2 threads, batch 16 and 64): the lane
 /// forward's shapes with whole 16-channel vectors of output channels and at most 128 channels

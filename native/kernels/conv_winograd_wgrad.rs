@@ -9,7 +9,7 @@ use super::conv_winograd::{comb, plane_stride, Tiling, TILES};
 use super::gemm_prepacked::{pack_a_full, packed_a_len, sgemm_packed_a};
 use super::im2col::ConvShape;
 use super::simd::multiversion;
-use crate::pool::{num_threads, parallel_for, run_shares, SharedMut};
+use crate::threads::{num_threads, parallel_for, run_shares, SharedMut};
 use std::sync::Mutex;
 
 /// Tiles per chunk: the GEMMs' inner dimension (long enough to amortise each pass over dU).

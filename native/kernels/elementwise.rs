@@ -4,7 +4,7 @@
 //! inputs at the same index, so results do not depend on the thread count at all.
 
 use super::simd::multiversion;
-use crate::pool::{parallel_ranges, SharedMut};
+use crate::threads::{parallel_ranges, SharedMut};
 use std::ops::Range;
 
 /// Elements per thread below which an elementwise op stays on the calling thread

@@ -10,7 +10,7 @@
 //! and the thread count.
 
 use super::gemm_pack::{pack_a, pack_b};
-use crate::pool::{num_threads, run_on_all, share, SharedMut};
+use crate::threads::{num_threads, run_on_all, share, SharedMut};
 use std::cell::RefCell;
 use std::sync::OnceLock;
 

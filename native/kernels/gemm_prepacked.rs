@@ -188,10 +188,10 @@ pub fn pack_a_full_par(ta: bool, m: usize, k: usize, a: &[f32], lda: usize, dst:
     // Blocks start at multiples of `block`; the last one holds >= 2 blocks' worth of rows so
     // every strip before it is full height, as in the serial packing.
     let nb = (m / block).saturating_sub(1).max(1);
-    let dp = crate::pool::SharedMut::new(dst);
-    let (ap, dp) = (crate::pool::SharedMut(a.as_ptr() as *mut f32), &dp);
+    let dp = crate::threads::SharedMut::new(dst);
+    let (ap, dp) = (crate::threads::SharedMut(a.as_ptr() as *mut f32), &dp);
     let ap = &ap;
-    crate::pool::parallel_for(nb, |b| {
+    crate::threads::parallel_for(nb, |b| {
         let i0 = b * block;
         let i1 = if b + 1 == nb { m } else { i0 + block };
         // Safety: block b writes only its own strips (rows i0..i1 start at i0 * k in the layout).

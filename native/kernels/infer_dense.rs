@@ -6,7 +6,7 @@ use super::conv::{conv2d_forward, conv2d_forward_epi};
 use super::conv_epilogue::Epilogue as BiasRelu;
 use super::im2col::ConvShape;
 use super::sparse_conv::Epilogue;
-use crate::pool::{parallel_ranges, SharedMut};
+use crate::threads::{parallel_ranges, SharedMut};
 
 /// y = relu?(conv(x, w) + bias + residual).
 pub fn dense_conv_fused(op: &str, s: &ConvShape, x: &[f32], w: &[f32], ep: &Epilogue, y: &mut [f32]) -> Result<(), String> {

@@ -2,7 +2,7 @@
 //! output (nothing flows backward), one pass over the input, parallel over planes. NaN propagates
 //! as in PyTorch (`pool_2x2` is the AVX-512 version).
 
-use crate::pool::{parallel_ranges, SharedMut};
+use crate::threads::{parallel_ranges, SharedMut};
 
 #[inline]
 fn max_nan(a: f32, b: f32) -> f32 {

@@ -3,7 +3,7 @@
 //! Per-row losses are added in row order, so the loss does not depend on the thread count.
 
 use super::elementwise::PAR_MIN;
-use crate::pool::{parallel_ranges, SharedMut};
+use crate::threads::{parallel_ranges, SharedMut};
 
 /// Checks every label is in [0, classes); the error names the first bad row and its label.
 pub fn check_labels(op: &str, labels: &[i32], classes: usize) -> Result<(), String> {

@@ -1,4 +1,4 @@
-//! CPU kernels: plain Rust over slices, parallelised with `crate::pool`. No N-API here.
+//! CPU kernels: plain Rust over slices, parallelised with `crate::threads`. No N-API here.
 // SIMD tiles index several register arrays (accumulators, B vectors) by one row / vector index.
 #![allow(clippy::needless_range_loop)]
 

@@ -4,7 +4,7 @@
 
 use super::elementwise::PAR_MIN;
 use super::simd::multiversion;
-use crate::pool::{parallel_ranges, SharedMut};
+use crate::threads::{parallel_ranges, SharedMut};
 
 /// Adam hyper-parameters; `step` is 1-based.
 #[derive(Clone, Copy, Debug)]

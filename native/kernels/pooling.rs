@@ -4,7 +4,7 @@
 
 use super::elementwise::PAR_MIN;
 use super::simd::sum_f64;
-use crate::pool::{parallel_ranges, SharedMut};
+use crate::threads::{parallel_ranges, SharedMut};
 
 /// Validated pooling geometry (from the 14-int PoolParams array) with the output size.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -3,7 +3,7 @@
 //! they are bitwise identical for every thread count, not just for a fixed one.
 
 use super::simd::{multiversion, sum_f64};
-use crate::pool::{parallel_for, parallel_ranges, SharedMut};
+use crate::threads::{parallel_for, parallel_ranges, SharedMut};
 
 /// Elements per block of the blocked reductions.
 pub const BLOCK: usize = 1 << 14;

@@ -12,7 +12,7 @@ use super::simd::multiversion;
 use super::sparse::{validate, Lowering, SparseGeom, MAX_TILE};
 use super::sparse_lanes::lanes_forward;
 use super::sparse_tile::{rows_chunked, ACC};
-use crate::pool::{num_threads, parallel_ranges, run_on_all, run_shares, share, SharedMut};
+use crate::threads::{num_threads, parallel_ranges, run_on_all, run_shares, share, SharedMut};
 use std::sync::Mutex;
 
 /// What is applied to each output value after the convolution sum.

@@ -11,7 +11,7 @@ use super::im2col::ConvShape;
 use super::sparse::{SparseGeom, LANES, MAX_TILE};
 use super::sparse_conv::{fill_channel, Epilogue, SOURCE};
 use super::sparse_tile::{rows_chunked, ACC};
-use crate::pool::{num_threads, parallel_ranges, run_shares, share, SharedMut};
+use crate::threads::{num_threads, parallel_ranges, run_shares, share, SharedMut};
 use std::cell::RefCell;
 
 thread_local! {

@@ -1,11 +1,11 @@
-//! One persistent worker pool for every CPU kernel. Work is split statically: with T threads,
-//! thread t always gets the same contiguous share of the index range, so results are bitwise
-//! reproducible for a given thread count (no work stealing, no order-dependent atomics).
-//! Size: available parallelism, or `SEAM_NUM_THREADS`. Nested calls from inside a job run inline.
-//! Kernels run back to back (a training step makes hundreds of pool calls), so the workers and
-//! the caller first spin briefly on atomics mirroring the generation and the count of unfinished
-//! workers before sleeping on the condition variables: a futex wake-up costs tens of
-//! microseconds, more than many of these jobs.
+//! The thread pool: one persistent set of worker threads for every CPU kernel. Work is split
+//! statically: with T threads, thread t always gets the same contiguous share of the index range,
+//! so results are bitwise reproducible for a given thread count (no work stealing, no
+//! order-dependent atomics). Size: available parallelism, or `SEAM_NUM_THREADS`. Nested calls
+//! from inside a job run inline. Kernels run back to back (a training step makes hundreds of pool
+//! calls), so the workers and the caller first spin briefly on atomics mirroring the generation
+//! and the count of unfinished workers before sleeping on the condition variables: a futex
+//! wake-up costs tens of microseconds, more than many of these jobs.
 
 use std::cell::Cell;
 use std::ops::Range;
