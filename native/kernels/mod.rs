@@ -5,9 +5,7 @@
 pub mod simd;
 pub mod elementwise;
 pub mod reduce;
-pub mod batchnorm;
-pub mod pooling;
-pub mod loss;
+pub mod nn;
 pub mod optim;
 
 /// The SIMD level the GEMM micro-kernel uses on this CPU.
@@ -21,38 +19,9 @@ pub fn simd_level() -> &'static str {
 }
 
 pub mod gemm;
-pub mod gemm_prepacked;
-pub mod gemm_nt;
-pub mod im2col;
-pub mod im2col_s1;
-mod col2im_s2;
 pub mod conv;
-pub mod conv_implicit;
-pub mod conv_rows;
-pub mod conv_epilogue;
-pub mod conv_winograd;
-#[cfg(target_arch = "x86_64")]
-pub mod conv_winograd_lanes;
-#[cfg(target_arch = "x86_64")]
-pub mod conv_winograd_lanes_wgrad;
-pub mod conv_winograd_wgrad;
-pub mod conv_wgrad;
+pub mod sparse;
+pub mod infer;
 #[cfg(target_arch = "x86_64")]
 mod transpose;
-mod gemm_pack;
-mod gemm_portable;
-#[cfg(target_arch = "x86_64")]
-mod gemm_avx2;
-#[cfg(target_arch = "x86_64")]
-mod gemm_avx512;
-mod gemm_tests;
 mod test_util;
-mod conv_tests;
-pub mod sparse;
-pub mod sparse_tile;
-pub mod sparse_conv;
-pub mod sparse_lanes;
-pub mod infer_dense;
-mod sparse_tests;
-pub mod infer_pool;
-mod pool_2x2;

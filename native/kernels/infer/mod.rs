@@ -1,0 +1,2 @@
+pub mod dense;
+pub mod max_pool;
