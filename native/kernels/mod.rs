@@ -24,4 +24,7 @@ pub mod sparse;
 pub mod infer;
 #[cfg(target_arch = "x86_64")]
 mod transpose;
+#[cfg(test)]
 mod test_util;
+#[cfg(test)]
+mod tests;

@@ -7,4 +7,5 @@ pub mod rows;
 pub mod epilogue;
 pub mod winograd;
 pub mod outer_wgrad;
+#[cfg(test)]
 mod tests;

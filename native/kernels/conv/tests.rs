@@ -1,7 +1,6 @@
 //! Conv kernels against direct loops over random shapes with every option (stride, padding,
 //! dilation, groups incl. depthwise, 1x1, batched small maps), bitwise determinism, and the
 //! PyTorch golden cases in ../shared/golden/ops.safetensors when that file is present.
-#![cfg(test)]
 
 use super::conv2d::{conv2d_backward_data, conv2d_backward_weight, conv2d_forward};
 use super::im2col::ConvShape;

@@ -1,6 +1,5 @@
 //! GEMM against a naive triple loop: random (odd) shapes, every transpose, alpha/beta, leading
 //! dimensions larger than the width, every ISA available here, and bitwise determinism.
-#![cfg(test)]
 
 use super::sgemm::{sgemm, sgemm_serial};
 use crate::kernels::test_util::{assert_close, Rng};

@@ -1,2 +1,4 @@
 pub mod dense;
 pub mod max_pool;
+#[cfg(test)]
+mod tests;

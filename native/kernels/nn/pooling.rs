@@ -291,7 +291,3 @@ pub fn global_avg_backward(gy: &[f32], gx: &mut [f32], nc: usize, hw: usize) {
         }
     });
 }
-
-#[cfg(test)]
-#[path = "tests.rs"]
-mod tests;

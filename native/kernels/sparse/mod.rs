@@ -2,4 +2,5 @@ pub mod csr;
 pub mod tile;
 pub mod forward;
 pub mod lanes;
+#[cfg(test)]
 mod tests;

@@ -2,7 +2,6 @@
 //! (lanes with full and partial groups of images), every tile width, stride/padding/dilation,
 //! 1x1 and Linear-as-conv, with the fused epilogue; the lowering chosen per shape and batch; the
 //! portable micro-kernel against the AVX-512 one; determinism; rejection of bad CSR input.
-#![cfg(test)]
 
 use crate::kernels::conv::conv2d::conv2d_forward;
 use crate::kernels::conv::im2col::ConvShape;
