@@ -1,12 +1,15 @@
-//! 2-D convolution (NCHW, f32): forward, backward-data, backward-weight by im2col + GEMM.
-//! Work is cut into chunks of `bc` whole images (small feature maps are batched so each GEMM
+//! 2-D convolution (NCHW, f32): the forward, backward-data and backward-weight entry points.
+//! Each asks `choose.rs` for its algorithm and either hands the call to that algorithm's file or,
+//! for the im2col and implicit GEMM paths, runs it here. Work is cut into chunks of `bc` whole images (small feature maps are batched so each GEMM
 //! has enough columns); chunks are split statically over the pool and each thread uses its own
 //! scratch, so every output element is computed by one thread in a fixed order. The weight
 //! gradient is summed per thread and the partial sums are added in thread order.
 
+use super::choose::{self, DataGrad, Forward, WeightGrad};
 use super::epilogue::Epilogue;
 use super::implicit as implicit;
 use super::outer_wgrad as wgrad;
+use super::winograd;
 use crate::kernels::gemm::sgemm::Scratch;
 use crate::kernels::gemm::nt::sgemm_nt_acc;
 use crate::kernels::gemm::prepacked::{pack_a_full_par, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a, sgemm_packed_b};
@@ -53,19 +56,9 @@ pub(crate) fn lower_packed(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: 
     }
 }
 
-/// For stride 1, the data gradient is itself a stride-1 convolution of gy with the weights
-/// flipped and in/out channels swapped, padded by dil*(k-1)-pad (when that is >= 0).
-fn backward_data_as_forward(s: &ConvShape, gy: &[f32], w: &[f32], gx: &mut [f32]) -> bool {
-    let (qh, qw) = (s.dh * (s.kh - 1), s.dw * (s.kw - 1));
-    // Few input channels would make the transposed GEMM too thin (M = C/G): use col2im then.
-    if s.sh != 1 || s.sw != 1 || s.ph > qh || s.pw > qw || s.cg() < 8 {
-        return false;
-    }
-    let p = [s.n, s.o, s.oh, s.ow, s.c, s.kh, s.kw, 1, 1, qh - s.ph, qw - s.pw, s.dh, s.dw, s.g];
-    let Ok(t) = ConvShape::from_params("conv2d", &p.map(|v| v as i32)) else { return false };
-    if t.oh != s.h || t.ow != s.w {
-        return false;
-    }
+/// The data gradient of `s` as the forward convolution `t` (`DataGrad::AsForward`): gy through
+/// the weights flipped and with in/out channels swapped.
+fn backward_data_as_forward(s: &ConvShape, t: &ConvShape, gy: &[f32], w: &[f32], gx: &mut [f32]) {
     let (og, cg, kk) = (s.og(), s.cg(), s.kh * s.kw);
     WFLIP.with(|wp| {
         let mut wt = wp.borrow_mut();
@@ -81,9 +74,8 @@ fn backward_data_as_forward(s: &ConvShape, gy: &[f32], w: &[f32], gx: &mut [f32]
                 }
             }
         }
-        conv2d_forward(&t, gy, wt, None, gx);
+        conv2d_forward(t, gy, wt, None, gx);
     });
-    true
 }
 
 fn all_finite(x: &[f32]) -> bool {
@@ -113,15 +105,15 @@ pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f3
     if s.n == 0 {
         return;
     }
-    #[cfg(target_arch = "x86_64")]
-    if super::winograd::lanes::wanted(s) {
-        return super::winograd::lanes::forward(s, x, w, bias, y, epi);
+    let algo = choose::forward(s);
+    match algo {
+        #[cfg(target_arch = "x86_64")]
+        Forward::WinogradLanes => return winograd::lanes::forward(s, x, w, bias, y, epi),
+        Forward::WinogradChannels => return winograd::channels::forward(s, x, w, bias, y, epi),
+        Forward::Rows | Forward::Implicit | Forward::Im2col => {}
     }
-    if super::winograd::channels::wanted(s) {
-        return super::winograd::channels::forward(s, x, w, bias, y, epi);
-    }
-    let rows = super::rows::wanted(s);
-    let implicit_offs = implicit::wanted(s).then(|| implicit::row_offsets(s));
+    let rows = algo == Forward::Rows;
+    let implicit_offs = (algo == Forward::Implicit).then(|| implicit::row_offsets(s));
     let bc = chunk_images(s);
     // Weights that each thread uses for one GEMM only are packed inside it, block by block
     // (`sgemm_packed_b`); otherwise they are packed once for the whole batch and shared read-only.
@@ -223,8 +215,11 @@ pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f3
 pub fn conv2d_backward_data(s: &ConvShape, gy: &[f32], w: &[f32], gx: &mut [f32]) {
     check_lens(s, &[("gy", gy.len(), s.y_len()), ("w", w.len(), s.w_len()), ("gx", gx.len(), s.x_len())]);
     let (og, k, ohw, hw) = (s.og(), s.ckk(), s.ohw(), s.h * s.w);
-    if s.n == 0 || backward_data_as_forward(s, gy, w, gx) {
+    if s.n == 0 {
         return;
+    }
+    if let DataGrad::AsForward(t) = choose::data_grad(s) {
+        return backward_data_as_forward(s, &t, gy, w, gx);
     }
     // W_g^T (ckk x og), packed once: gcol = W_g^T * gy_g.
     let pal = packed_a_len(k, og);
@@ -292,16 +287,15 @@ pub fn conv2d_backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f3
     if s.n == 0 {
         return;
     }
-    #[cfg(target_arch = "x86_64")]
-    if super::winograd::lanes_wgrad::wanted(s) {
-        return super::winograd::lanes_wgrad::backward_weight(s, x, gy, gw);
+    let algo = choose::weight_grad(s, || all_finite(x));
+    match algo {
+        #[cfg(target_arch = "x86_64")]
+        WeightGrad::WinogradLanes => return winograd::lanes_wgrad::backward_weight(s, x, gy, gw),
+        WeightGrad::WinogradChannels => return winograd::channels_wgrad::backward_weight(s, x, gy, gw),
+        WeightGrad::OuterProduct | WeightGrad::Implicit | WeightGrad::Im2col => {}
     }
-    if super::winograd::channels_wgrad::wanted(s) {
-        return super::winograd::channels_wgrad::backward_weight(s, x, gy, gw);
-    }
-    let outer = wgrad::wanted(s);
-    // The grid's junk columns multiply zeros by real inputs: only safe when x is finite.
-    let implicit_offs = (!outer && implicit::wanted(s) && all_finite(x)).then(|| implicit::row_offsets(s));
+    let outer = algo == WeightGrad::OuterProduct;
+    let implicit_offs = (algo == WeightGrad::Implicit).then(|| implicit::row_offsets(s));
     // Implicit chunks: as many images as keep the gy rows L2-sized (fewer tile reductions).
     let bc = if outer {
         wgrad::chunk_images(s)

@@ -7,17 +7,11 @@
 //! Waste: Wp / OW extra columns (6% at 32x32, 12.5% at 16x16), hence the size threshold.
 
 use crate::kernels::gemm::sgemm::isa;
+use super::choose::implicit;
 use super::im2col::ConvShape;
 
 /// K slice per C-tile pass: 512 (a 12 x 512 A strip is 24 KB of L1) halves the C read-modify-writes of 256.
 const KC: usize = 512;
-
-/// Whether `conv2d_forward` should take this path for the shape.
-pub fn wanted(s: &ConvShape) -> bool {
-    let wp = s.w + 2 * s.pw;
-    s.sh == 1 && s.sw == 1 && !s.is_pointwise() && s.ohw() >= 256 && wp * 8 <= s.ow * 9
-        && (s.kw - 1) * s.dw <= 32 && isa().name == "avx512" && isa().mr == 12
-}
 
 /// Columns of the padded-width output grid of one image.
 pub fn grid_cols(s: &ConvShape) -> usize {
@@ -52,7 +46,7 @@ pub fn row_offsets(s: &ConvShape) -> Vec<usize> {
 pub fn gemm(s: &ConvShape, pa: &[f32], p: &[f32], offs: &[usize], c: &mut [f32], ldc: usize) {
     let (m, n, k) = (s.og(), grid_cols(s), s.ckk());
     let plane = (s.h + 2 * s.ph) * (s.w + 2 * s.pw);
-    assert!(wanted(s) && offs.len() == k && p.len() >= s.cg() * plane + SLACK, "conv implicit gemm: bad buffers");
+    assert!(implicit(s) && offs.len() == k && p.len() >= s.cg() * plane + SLACK, "conv implicit gemm: bad buffers");
     assert!(pa.len() >= crate::kernels::gemm::prepacked::packed_a_len(m, k) && n <= ldc && c.len() >= (m - 1) * ldc + n,
             "conv implicit gemm: bad output");
     #[cfg(target_arch = "x86_64")]
@@ -126,7 +120,7 @@ pub fn gather_gy_grid(s: &ConvShape, gy: &[f32], b0: usize, bc: usize, grp: usiz
 pub fn backward_weight(s: &ConvShape, bc: usize, gyg: &[f32], p: &[f32], offs: &[usize], gw: &mut [f32]) {
     let (m, n, grid) = (s.og(), s.ckk(), grid_cols(s));
     let img = s.cg() * (s.h + 2 * s.ph) * (s.w + 2 * s.pw);
-    assert!(wanted(s) && offs.len() == n && p.len() >= bc * img + SLACK && gyg.len() >= bc * m * grid
+    assert!(implicit(s) && offs.len() == n && p.len() >= bc * img + SLACK && gyg.len() >= bc * m * grid
             && gw.len() >= m * n, "conv implicit backward_weight: bad buffers");
     #[cfg(target_arch = "x86_64")]
     // Safety: B reads stay below (bc-1)*img + max(off) + grid + 16 <= bc*img + SLACK; A reads

@@ -1,3 +1,4 @@
+pub mod choose;
 pub mod conv2d;
 pub mod im2col;
 pub mod im2col_s1;

@@ -6,15 +6,11 @@
 //! their 3 kw taps adjacent in memory): 24 FMA chains that stay in registers for the whole chunk,
 //! with no horizontal reductions and no padded-grid junk columns (so no finiteness requirement).
 
+use super::choose::outer_wgrad;
 use super::im2col::ConvShape;
 
 /// FMA chains per tile: 3 taps x G groups x NV vectors.
 const CHAINS: usize = 24;
-
-/// Whether `conv2d_backward_weight` should take this path for the shape.
-pub fn wanted(s: &ConvShape) -> bool {
-    s.kw == 3 && s.dw == 1 && s.og().is_multiple_of(16) && crate::kernels::simd::has_avx512()
-}
 
 /// Vectors of output channels per tile (2 when the channels allow: fewer broadcasts per FMA).
 fn nv(s: &ConvShape) -> usize {
@@ -51,7 +47,7 @@ pub fn gy_len(s: &ConvShape, bc: usize) -> usize {
 pub fn pack_gy(s: &ConvShape, gy: &[f32], b0: usize, bc: usize, grp: usize, out: &mut [f32]) {
     let (og, ohw, wv) = (s.og(), s.ohw(), 16 * nv(s));
     let npix = bc * ohw;
-    assert!(wanted(s) && gy.len() >= (b0 + bc) * s.o * ohw && out.len() >= gy_len(s, bc), "conv wgrad: bad gy");
+    assert!(outer_wgrad(s) && gy.len() >= (b0 + bc) * s.o * ohw && out.len() >= gy_len(s, bc), "conv wgrad: bad gy");
     for b in 0..bc {
         for o16 in (0..og).step_by(16) {
             let src = &gy[((b0 + b) * s.o + grp * og + o16) * ohw..][..16 * ohw];
@@ -59,7 +55,7 @@ pub fn pack_gy(s: &ConvShape, gy: &[f32], b0: usize, bc: usize, grp: usize, out:
             let dst = &mut out[(blk * npix + b * ohw) * wv + lane0..][..(ohw - 1) * wv + 16];
             #[cfg(target_arch = "x86_64")]
             // Safety: rows 0..16 of `src` hold ohw values each; ohw pixels x wv strides fit in
-            // `dst`; wanted() checked AVX-512.
+            // `dst`; `choose::outer_wgrad` checked AVX-512.
             unsafe { crate::kernels::transpose::transpose_band(src.as_ptr(), ohw, dst.as_mut_ptr(), wv, 16, ohw) };
         }
     }
@@ -71,7 +67,7 @@ pub fn pack_gy(s: &ConvShape, gy: &[f32], b0: usize, bc: usize, grp: usize, out:
 pub fn accumulate(s: &ConvShape, bc: usize, gyt: &[f32], p: &[f32], pix: &[usize], gwt: &mut [f32]) {
     let (hp, wp) = (s.h + 2 * s.ph, s.w + 2 * s.pw);
     let (og, ckk, npix, groups) = (s.og(), s.ckk(), bc * s.ohw(), s.cg() * s.kh);
-    assert!(wanted(s) && pix.len() == npix && gyt.len() >= gy_len(s, bc) && gwt.len() >= og * ckk
+    assert!(outer_wgrad(s) && pix.len() == npix && gyt.len() >= gy_len(s, bc) && gwt.len() >= og * ckk
             && p.len() >= bc * s.cg() * hp * wp, "conv wgrad: bad buffers");
     // Offset of group g = (c, kh): its taps kw = 0..3 follow at +1, +2.
     let goff = |g: usize| (g / s.kh) * hp * wp + (g % s.kh) * s.dh * wp;
@@ -102,13 +98,13 @@ pub fn accumulate(s: &ConvShape, bc: usize, gyt: &[f32], p: &[f32], pix: &[usize
 /// gw (og x ckk) = gwt (ckk x og) transposed, for every group.
 pub fn store_transposed(s: &ConvShape, gwt: &[f32], gw: &mut [f32]) {
     let (og, ckk) = (s.og(), s.ckk());
-    assert!(wanted(s) && gwt.len() >= s.w_len() && gw.len() >= s.w_len(), "conv wgrad: bad gradient buffers");
+    assert!(outer_wgrad(s) && gwt.len() >= s.w_len() && gw.len() >= s.w_len(), "conv wgrad: bad gradient buffers");
     for grp in 0..s.g {
         let (src, dst) = (&gwt[grp * og * ckk..][..og * ckk], &mut gw[grp * og * ckk..][..og * ckk]);
         for o in (0..og).step_by(16) {
             #[cfg(target_arch = "x86_64")]
             // Safety: ckk rows of columns o..o+16 <= og in, rows o..o+16 of ckk out, in bounds;
-            // wanted() checked AVX-512.
+            // `choose::outer_wgrad` checked AVX-512.
             unsafe { crate::kernels::transpose::transpose_band(src.as_ptr().add(o), og, dst.as_mut_ptr().add(o * ckk), ckk, ckk, 16) };
         }
     }

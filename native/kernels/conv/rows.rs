@@ -14,13 +14,6 @@ thread_local! {
     static SCRATCH: RefCell<[Scratch; 4]> = const { RefCell::new([Scratch::new(), Scratch::new(), Scratch::new(), Scratch::new()]) };
 }
 
-/// Whether the output-channel split beats the image split for this shape.
-pub fn wanted(s: &ConvShape) -> bool {
-    let t = num_threads();
-    let cols_per_thread = s.n.div_ceil(t) * s.ohw();
-    s.g == 1 && t > 1 && s.og() >= 16 * t && cols_per_thread < 256 && s.n * s.ohw() <= 2048
-}
-
 /// y = conv(x, w) + bias (one group).
 pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32],
                epi: Option<&super::epilogue::Epilogue>) {

@@ -2,6 +2,7 @@
 //! dilation, groups incl. depthwise, 1x1, batched small maps), bitwise determinism, and the
 //! PyTorch golden cases in ../shared/golden/ops.safetensors when that file is present.
 
+use super::choose::{self, Forward, WeightGrad};
 use super::conv2d::{conv2d_backward_data, conv2d_backward_weight, conv2d_forward};
 use super::im2col::ConvShape;
 use crate::kernels::test_util::{assert_close, Rng};
@@ -122,14 +123,15 @@ fn conv_winograd_cases() {
     ] {
         let on = std::env::var("SEAM_WINOGRAD").as_deref() != Ok("0");
         check_path(p, |s| {
-            (super::winograd::channels::wanted(s) == fwd && !lanes_forward(s) && super::winograd::channels_wgrad::wanted(s) == wgrad)
+            ((choose::forward(s) == Forward::WinogradChannels) == fwd && !lanes_forward(s)
+                && (choose::weight_grad(s, || true) == WeightGrad::WinogradChannels) == wgrad)
                 || !on
         }, &mut rng);
     }
 }
 
 #[cfg(target_arch = "x86_64")]
-fn lanes_forward(s: &ConvShape) -> bool { super::winograd::lanes::wanted(s) }
+fn lanes_forward(s: &ConvShape) -> bool { choose::forward(s) == Forward::WinogradLanes }
 #[cfg(not(target_arch = "x86_64"))]
 fn lanes_forward(_: &ConvShape) -> bool { false }
 
@@ -161,7 +163,7 @@ fn conv_winograd_lanes_cases() {
         let on = std::env::var("SEAM_WINOGRAD").as_deref() != Ok("0") && crate::kernels::simd::has_avx512();
         check_path(p, |s| {
             let wgrad = s.o % 16 == 0 && s.c <= 128;
-            (super::winograd::lanes::wanted(s) && super::winograd::lanes_wgrad::wanted(s) == wgrad) || !on
+            (lanes_forward(s) && (choose::weight_grad(s, || true) == WeightGrad::WinogradLanes) == wgrad) || !on
                 || crate::threads::num_threads() > s.n
         }, &mut rng);
     }
@@ -186,7 +188,7 @@ fn conv_outer_product_weight_grad_cases() {
         [6, 32, 2, 2, 32, 5, 3, 1, 1, 2, 1, 1, 1, 1],
         [40, 8, 4, 4, 96, 3, 3, 1, 1, 1, 1, 1, 1, 1],
     ] {
-        check_path(p, |s| super::outer_wgrad::wanted(s) || !crate::kernels::simd::has_avx512(), &mut rng);
+        check_path(p, |s| choose::outer_wgrad(s) || !crate::kernels::simd::has_avx512(), &mut rng);
     }
 }
 

@@ -25,27 +25,6 @@ thread_local! {
     pub(super) static TILES: RefCell<[Scratch; 6]> = const { RefCell::new([const { Scratch::new() }; 6]) };
 }
 
-/// Where F(2x2, 3x3) pays for the forward (and the data gradient, which runs as one): a 3x3
-/// stride-1 undilated ungrouped conv with enough channels for the 16 GEMMs to run near peak, and
-/// enough tiles to repay the weight transform (which reads the weights and writes 16/9 of them,
-/// every call) and the GEMMs' passes over the transformed weights. Measured on Zen 4, 2 threads,
-/// VGG16 shapes: C, O >= 64 from 256 tiles (512 channels, 4x4 maps, batch 64: 1.5x faster);
-/// with 64-128 tiles the direct GEMM wins (512 channels at 2x2 x 64 or 4x4 x 16-32: by 7-57%).
-pub fn wanted(s: &ConvShape) -> bool {
-    winograd_shape(s) && s.c >= 64 && s.o >= 64 && s.n * s.oh.div_ceil(2) * s.ow.div_ceil(2) >= 256
-}
-
-/// A 3x3 stride-1 undilated ungrouped conv, with Winograd convolutions enabled.
-pub(super) fn winograd_shape(s: &ConvShape) -> bool {
-    enabled() && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.g == 1
-}
-
-/// Whether Winograd convolutions may be used at all (SEAM_WINOGRAD=0 turns them off).
-pub(super) fn enabled() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var("SEAM_WINOGRAD").map_or(true, |v| v != "0"))
-}
-
 /// Distance between consecutive transform-point planes of `len` floats: one cache line more than
 /// `len`, so the 16 planes a transform touches together never share L1 sets (`len` is often a
 /// power of two, which would put all 16 at the same offset modulo 4 KB).

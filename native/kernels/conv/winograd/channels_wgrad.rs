@@ -18,14 +18,6 @@ const TARGET_TILES: usize = 1024;
 /// Every thread's dU ([16][O][C] planes), kept between calls (no page faults per layer).
 static DU: Mutex<Vec<f32>> = Mutex::new(Vec::new());
 
-/// Where the Winograd weight gradient beats the direct one (conv_wgrad's outer products): at
-/// least 128 channels each way and twice as many output pixels as input channels. Measured on
-/// Zen 4, 2 threads, batch 64: 128-512 channels 10-30% faster (512 channels on 2x2 maps too,
-/// where the forward loses); 64 channels 13-30% slower.
-pub fn wanted(s: &ConvShape) -> bool {
-    super::channels::winograd_shape(s) && s.c >= 128 && s.o >= 128 && 2 * s.n * s.ohw() >= s.c
-}
-
 /// gw = dL/dw for y = conv(x, w) (lengths checked by `conv2d_backward_weight`; gw overwritten).
 pub fn backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f32]) {
     let (c, o, ohw) = (s.c, s.o, s.ohw());

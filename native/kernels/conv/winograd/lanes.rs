@@ -9,8 +9,8 @@
 
 use crate::kernels::conv::epilogue::Epilogue;
 use super::channels::{plane_stride, with_weights, TILES};
-use crate::kernels::gemm::sgemm::isa;
 use crate::kernels::gemm::prepacked::{packed_a_len, packed_b_len, sgemm_packed};
+use crate::kernels::conv::choose::winograd_lanes;
 use crate::kernels::conv::im2col::ConvShape;
 use crate::kernels::conv::im2col_s1::pad_images_to;
 use crate::threads::{num_threads, run_shares, SharedMut};
@@ -18,16 +18,11 @@ use crate::threads::{num_threads, run_shares, SharedMut};
 /// Per-thread budget of a block's transformed inputs and GEMM results (floats): half of L2.
 const BLOCK_FLOATS: usize = 128 << 10;
 
-/// Where this path beats both the direct convolution and the channel-vectorised Winograd
-/// (measured on Zen 4, 2 threads, batch 16 and 64): 3x3 stride-1 layers with 16 to 256 channels
-/// (1.2-1.85x faster; 512 channels on 8x8 maps are level) where at least 3/4 of the computed
-/// outputs are real (maps of 7x7 and up; 4x4 and 2x2 maps waste too many lanes).
-pub fn wanted(s: &ConvShape) -> bool {
-    super::channels::winograd_shape(s) && isa().name == "avx512" && s.n >= num_threads()
-        && (16..=256).contains(&s.c) && (16..=256).contains(&s.o) && {
-            let l = Lanes::grid(s);
-            4 * s.ohw() >= 3 * (2 * l.th_pad) * (2 * l.tw_pad)
-        }
+/// Outputs the lanes compute per image (the tile grid padded to whole vectors), real or not:
+/// `choose::winograd_lanes` takes this path where at least 3/4 of them are real.
+pub(in crate::kernels::conv) fn computed_outputs(s: &ConvShape) -> usize {
+    let l = Lanes::grid(s);
+    (2 * l.th_pad) * (2 * l.tw_pad)
 }
 
 /// How the output tiles are cut into lane vectors and blocks. A block is some tile rows of one
@@ -122,7 +117,7 @@ impl Lanes {
 
 /// y = epi(conv(x, w) + bias), as `conv2d_forward_epi` (lengths already checked there).
 pub fn forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32], epi: Option<&Epilogue>) {
-    assert!(wanted(s), "conv winograd lanes: unsupported shape ({})", s.describe());
+    assert!(winograd_lanes(s), "conv winograd lanes: unsupported shape ({})", s.describe());
     let (c, o, ohw) = (s.c, s.o, s.ohw());
     let lanes = Lanes::new(s);
     let most = lanes.tiles(lanes.images);

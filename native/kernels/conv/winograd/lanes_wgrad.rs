@@ -10,21 +10,15 @@ use super::channels::{plane_stride, TILES};
 use super::lanes::{avx512::input, Lanes};
 use super::channels_wgrad::{finish, partials};
 use crate::kernels::gemm::prepacked::{packed_b_len, sgemm_packed_b};
+use crate::kernels::conv::choose::winograd_lanes_wgrad;
 use crate::kernels::conv::im2col::ConvShape;
 use crate::kernels::conv::im2col_s1::pad_images_to;
 use crate::kernels::transpose::transpose_band;
 use crate::threads::{num_threads, run_shares, SharedMut};
 
-/// Where it beats the other weight gradients (Zen 4, 2 threads, batch 16 and 64): the lane
-/// forward's shapes with whole 16-channel vectors of output channels and at most 128 channels
-/// (32-128: 1.35-1.5x faster; 256 channels lose 7-13% to the channel-vectorised Winograd).
-pub fn wanted(s: &ConvShape) -> bool {
-    super::lanes::wanted(s) && s.o.is_multiple_of(16) && s.c <= 128 && s.o <= 128
-}
-
 /// gw = dL/dw for y = conv(x, w) (lengths checked by `conv2d_backward_weight`; gw overwritten).
 pub fn backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f32]) {
-    assert!(wanted(s), "conv winograd lanes weight gradient: unsupported shape ({})", s.describe());
+    assert!(winograd_lanes_wgrad(s), "conv winograd lanes weight gradient: unsupported shape ({})", s.describe());
     let (c, o) = (s.c, s.o);
     let lanes = Lanes::new(s);
     let most = lanes.tiles(lanes.images);
@@ -73,7 +67,7 @@ pub fn backward_weight(s: &ConvShape, x: &[f32], gy: &[f32], gw: &mut [f32]) {
             }
         }
     }));
-    // Every thread had images (`wanted`: n >= threads), so every partial was written.
+    // Every thread had images (`choose::winograd_lanes`: n >= threads), so every partial was written.
     finish(du, [sdu, o, c], Some(flip), gw);
 }
 
@@ -84,7 +78,7 @@ fn grid_rows(s: &ConvShape, g: &[f32], row0: usize, rows: usize, grid_w: usize, 
     let real = s.oh.saturating_sub(row0).min(rows);
     let mut put = |src: &[f32], px: usize, at: usize| {
         for o0 in (0..o).step_by(16) {
-            // Safety: o is a multiple of 16 (`wanted`); px pixels of 16 channels are in src (one
+            // Safety: o is a multiple of 16 (`choose::winograd_lanes_wgrad`); px pixels of 16 channels are in src (one
             // plane per channel) and fit dst from `at`.
             unsafe { transpose_band(src.as_ptr().add(o0 * ohw), ohw, dst.as_mut_ptr().add(at + o0), o, 16, px) };
         }
