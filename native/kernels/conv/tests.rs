@@ -2,7 +2,7 @@
 //! dilation, groups incl. depthwise, 1x1, batched small maps), bitwise determinism, and the
 //! PyTorch golden cases in ../shared/golden/ops.safetensors when that file is present.
 
-use super::choose::{self, Forward, WeightGrad};
+use super::choose::{self, DataGrad, Forward, WeightGrad};
 use super::conv2d::{conv2d_backward_data, conv2d_backward_weight, conv2d_forward};
 use super::im2col::ConvShape;
 use crate::kernels::test_util::{assert_close, Rng};
@@ -121,11 +121,9 @@ fn conv_winograd_cases() {
         ([24, 128, 5, 7, 130, 3, 3, 1, 1, 1, 1, 1, 1, 1], true, true),
         ([4, 128, 5, 7, 130, 3, 3, 1, 1, 1, 1, 1, 1, 1], false, true),
     ] {
-        let on = std::env::var("SEAM_WINOGRAD").as_deref() != Ok("0");
-        check_path(p, |s| {
-            ((choose::forward(s) == Forward::WinogradChannels) == fwd && !lanes_forward(s)
-                && (choose::weight_grad(s, || true) == WeightGrad::WinogradChannels) == wgrad)
-                || !on
+        check_path(p, "channel-vectorised Winograd", winograd_off(), |s| {
+            (choose::forward(s) == Forward::WinogradChannels) == fwd && !lanes_forward(s)
+                && (choose::weight_grad(s, || true) == WeightGrad::WinogradChannels) == wgrad
         }, &mut rng);
     }
 }
@@ -140,12 +138,17 @@ fn lanes_forward(_: &ConvShape) -> bool { false }
 /// (one tile row, one or two lane vectors), maps that fill no vector (7, 14, 28: spare lanes, odd
 /// sizes: half tiles), non-square maps, channel counts that fill no GEMM strip evenly, padding 0,
 /// several blocks per image. Those with whole 16-channel vectors of outputs take the lane weight
-/// gradient too.
+/// gradient too. The path needs an image per thread (`choose::winograd_lanes`), so with more
+/// threads than a listed batch the batch grows to the thread count: every thread count runs it.
 #[test]
 #[cfg(target_arch = "x86_64")]
 fn conv_winograd_lanes_cases() {
     let mut rng = Rng::new(14);
-    for p in [
+    let off = winograd_off().or_else(|| {
+        let isa = crate::kernels::gemm::sgemm::isa().name;
+        (isa != "avx512").then(|| format!("the GEMM micro-kernel is {isa} (SEAM_GEMM_ISA or the CPU), the lanes need avx512"))
+    });
+    for mut p in [
         [2, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1],
         [3, 24, 16, 16, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1],
         [2, 20, 18, 34, 17, 3, 3, 1, 1, 0, 0, 1, 1, 1],
@@ -160,25 +163,40 @@ fn conv_winograd_lanes_cases() {
         [2, 17, 13, 27, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1],
         [2, 16, 30, 9, 16, 3, 3, 1, 1, 0, 0, 1, 1, 1],
     ] {
-        let on = std::env::var("SEAM_WINOGRAD").as_deref() != Ok("0") && crate::kernels::simd::has_avx512();
-        check_path(p, |s| {
+        p[0] = p[0].max(crate::threads::num_threads() as i32);
+        check_path(p, "tile-lane Winograd", off.clone(), |s| {
             let wgrad = s.o % 16 == 0 && s.c <= 128;
-            (lanes_forward(s) && (choose::weight_grad(s, || true) == WeightGrad::WinogradLanes) == wgrad) || !on
-                || crate::threads::num_threads() > s.n
+            lanes_forward(s) && (choose::weight_grad(s, || true) == WeightGrad::WinogradLanes) == wgrad
         }, &mut rng);
     }
 }
 
-/// `check`, after asserting that the shape takes the path under test.
-fn check_path(p: [i32; 14], takes_path: impl Fn(&ConvShape) -> bool, rng: &mut Rng) {
+/// Why the Winograd paths cannot run in this process, if they cannot.
+fn winograd_off() -> Option<String> {
+    (std::env::var("SEAM_WINOGRAD").as_deref() == Ok("0")).then(|| "SEAM_WINOGRAD=0".to_string())
+}
+
+/// Why the AVX-512 kernels cannot run on this CPU, if they cannot.
+fn no_avx512() -> Option<String> {
+    (!crate::kernels::simd::has_avx512()).then(|| "this CPU has no AVX-512".to_string())
+}
+
+/// `check`, after asserting that the shape takes the path under test. When that path cannot run
+/// here (`unavailable` says why), the numbers are still checked on the path the shape does take,
+/// and a NOT EXERCISED line on stderr names the path (`cargo test -- --show-output` prints it).
+fn check_path(p: [i32; 14], path: &str, unavailable: Option<String>, takes_path: impl Fn(&ConvShape) -> bool,
+              rng: &mut Rng) {
     let s = ConvShape::from_params("test", &p).unwrap();
-    assert!(takes_path(&s), "not on the path under test: {}", s.describe());
+    match unavailable {
+        None => assert!(takes_path(&s), "not on the {path} path: {}", s.describe()),
+        Some(why) => eprintln!("NOT EXERCISED: the {path} path ({why}); {} checked on its own path", s.describe()),
+    }
     check(p, rng);
 }
 
 #[test]
 fn conv_outer_product_weight_grad_cases() {
-    // Shapes for conv_wgrad: 1 and 2 vectors of channels, group tiles with tails, strides,
+    // Shapes for outer_wgrad: 1 and 2 vectors of channels, group tiles with tails, strides,
     // dilation, groups, KH != 3, pixel counts that are not multiples of 16, several chunks.
     let mut rng = Rng::new(12);
     for p in [
@@ -188,7 +206,8 @@ fn conv_outer_product_weight_grad_cases() {
         [6, 32, 2, 2, 32, 5, 3, 1, 1, 2, 1, 1, 1, 1],
         [40, 8, 4, 4, 96, 3, 3, 1, 1, 1, 1, 1, 1, 1],
     ] {
-        check_path(p, |s| choose::outer_wgrad(s) || !crate::kernels::simd::has_avx512(), &mut rng);
+        check_path(p, "outer-product weight gradient", no_avx512(),
+                   |s| choose::weight_grad(s, || true) == WeightGrad::OuterProduct, &mut rng);
     }
 }
 
@@ -201,7 +220,8 @@ fn conv_stride2_three_tap_cases() {
         [3, 4, 10, 70, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1],
         [2, 6, 9, 4, 4, 5, 3, 2, 2, 2, 1, 2, 1, 2],
     ] {
-        check_path(p, |s| super::col2im_s2::wanted(s) || !crate::kernels::simd::has_avx512(), &mut rng);
+        check_path(p, "stride-2 three-tap col2im", no_avx512(),
+                   |s| matches!(choose::data_grad(s), DataGrad::Col2im) && super::col2im_s2::wanted(s), &mut rng);
     }
 }
 
