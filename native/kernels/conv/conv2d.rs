@@ -7,14 +7,14 @@
 
 use super::choose::{self, DataGrad, Forward, WeightGrad};
 use super::epilogue::Epilogue;
+use super::im2col::{col2im_add, group_image, im2col, im2col_packed, ConvShape};
+use super::im2col_s1::{self, im2col_packed_s1, im2col_s1, pad_images, padded_len};
 use super::implicit as implicit;
 use super::outer_wgrad as wgrad;
 use super::winograd;
-use crate::kernels::gemm::sgemm::Scratch;
 use crate::kernels::gemm::nt::sgemm_nt_acc;
 use crate::kernels::gemm::prepacked::{pack_a_full_par, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a, sgemm_packed_b};
-use super::im2col::{col2im_add, group_image, im2col, im2col_packed, ConvShape};
-use super::im2col_s1::{self, im2col_packed_s1, im2col_s1, pad_images, padded_len};
+use crate::kernels::gemm::sgemm::Scratch;
 use crate::threads::{num_threads, parallel_for, run_shares, SharedMut};
 use std::cell::RefCell;
 

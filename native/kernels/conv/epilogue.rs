@@ -1,6 +1,6 @@
 //! Eval-mode BatchNorm (+ residual) + ReLU applied to a convolution's output while it is still
 //! in cache: y = relu((conv + bias) * a + b [+ res]), rounding exactly as the separate ops do
-//! (see `batchnorm::eval_relu_forward`), so the fused forward is bit-identical to conv, then
+//! (see `nn::batchnorm::eval_relu_forward`), so the fused forward is bit-identical to conv, then
 //! batchNormReluEval.
 
 use super::im2col::ConvShape;

@@ -130,7 +130,7 @@ pub fn im2col(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, col: &
     }
 }
 
-/// The same column matrix written straight into packed-B strips (see `gemm_prepacked`).
+/// The same column matrix written straight into packed-B strips (see `gemm::prepacked`).
 pub fn im2col_packed(s: &ConvShape, x: &[f32], b0: usize, bc: usize, grp: usize, dst: &mut [f32]) {
     let (ohw, k) = (s.ohw(), s.ckk());
     let n = bc * ohw;

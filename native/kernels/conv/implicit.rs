@@ -6,9 +6,9 @@
 //! loads its B vectors straight from P (one offset per k step) against the packed weights.
 //! Waste: Wp / OW extra columns (6% at 32x32, 12.5% at 16x16), hence the size threshold.
 
-use crate::kernels::gemm::sgemm::isa;
 use super::choose::implicit;
 use super::im2col::ConvShape;
+use crate::kernels::gemm::sgemm::isa;
 
 /// K slice per C-tile pass: 512 (a 12 x 512 A strip is 24 KB of L1) halves the C read-modify-writes of 256.
 const KC: usize = 512;

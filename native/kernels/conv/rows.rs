@@ -4,9 +4,9 @@
 //! and computes its own share of the output channels (whole MR-row strips of the weights, packed
 //! on the fly by `sgemm_packed_b`): twice the columns per thread and half the weight traffic.
 
-use crate::kernels::gemm::sgemm::{isa, Scratch};
-use crate::kernels::gemm::prepacked::{packed_b_len, sgemm_packed_b};
 use super::im2col::ConvShape;
+use crate::kernels::gemm::prepacked::{packed_b_len, sgemm_packed_b};
+use crate::kernels::gemm::sgemm::{isa, Scratch};
 use crate::threads::{num_threads, run_on_all, share, SharedMut};
 use std::cell::RefCell;
 

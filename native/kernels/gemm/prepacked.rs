@@ -1,10 +1,10 @@
 //! GEMM on operands packed once for the whole K range, for callers that reuse an operand many
 //! times (conv weights across a batch) or that build an operand directly in packed form
-//! (im2col writing the B strips). Layout (same as `gemm_pack`, with kc = K): A in strips of
+//! (im2col writing the B strips). Layout (same as `pack.rs`, with kc = K): A in strips of
 //! `Isa::strip_h` rows, each K x h; B in strips of `Isa::strip_w` columns, each K x w.
 
-use super::sgemm::{isa, macro_kernel, Isa, Scratch, Strips};
 use super::pack::{pack_a, pack_b};
+use super::sgemm::{isa, macro_kernel, Isa, Scratch, Strips};
 
 /// K slice per C-tile pass: 512 (a 12 x 512 A strip is 24 KB of L1) halves the C read-modify-writes of 256.
 const KC: usize = 512;

@@ -1,6 +1,6 @@
-//! Dense conv for the inference planner: the packed-GEMM conv of `conv.rs` followed, in the same
-//! call, by the fused epilogue: with a ReLU, the conv's own (bias, residual, ReLU per chunk in
-//! cache); otherwise a pass adding the residual, in place and parallel over the pool.
+//! Dense conv for the inference planner: the conv of `conv::conv2d` followed, in the same call, by
+//! the fused epilogue: with a ReLU, the conv's own (bias, residual, ReLU per chunk in cache);
+//! otherwise a pass adding the residual, in place and parallel over the pool.
 
 use crate::kernels::conv::conv2d::{conv2d_forward, conv2d_forward_epi};
 use crate::kernels::conv::epilogue::Epilogue as BiasRelu;

@@ -1,6 +1,6 @@
 //! Inference max pooling for the common 2x2 window with stride 2 and no padding (VGG): no argmax
 //! output (nothing flows backward), one pass over the input, parallel over planes. NaN propagates
-//! as in PyTorch (`pool_2x2` is the AVX-512 version).
+//! as in PyTorch (`nn::pool_2x2` is the AVX-512 version).
 
 use crate::threads::{parallel_ranges, SharedMut};
 

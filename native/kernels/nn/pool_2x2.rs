@@ -1,7 +1,7 @@
 //! AVX-512 max pooling over 2x2 windows with stride 2 (floor mode, no padding), 16 outputs per
 //! step: the two input rows are split into even and odd columns with permutes, then the four taps
 //! are compared in row-major order with PyTorch's rule (keep the first maximum; a NaN wins), the
-//! same rule as the scalar loops in `pooling` and `infer_pool`, which remain the fallback.
+//! same rule as the scalar loops in `pooling` and `infer::max_pool`, which remain the fallback.
 
 /// y (oh x ow) = 2x2 max of one plane `xs` (rows of width w); `arg` (when given) receives the
 /// flat index h*w+w of each maximum. Returns false (and writes nothing) without AVX-512.

@@ -10,7 +10,7 @@
 //! - `Panel` (any stride): the source is the im2col matrix cut into panels of `tile` columns,
 //!   each panel K x tile contiguous; off = k * tile.
 //! - `Lanes`: the direct source with LANES images interleaved (position-major, one image per
-//!   SIMD lane, see `sparse_lanes.rs`); off = LANES * the direct offset. No positions are lost
+//!   SIMD lane, see `lanes.rs`); off = LANES * the direct offset. No positions are lost
 //!   to tile rounding per image, so small maps (4x4, 2x2) run without building im2col panels.
 //!
 //! The offsets depend on the geometry (C, H, W, padding, dilation, tile) but not on the batch.

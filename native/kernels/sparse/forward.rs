@@ -1,17 +1,17 @@
-//! Sparse conv forward (NCHW f32, groups 1) over the CSR of `sparse.rs`, with a fused epilogue
+//! Sparse conv forward (NCHW f32, groups 1) over the CSR of `csr.rs`, with a fused epilogue
 //! y = relu?(conv + bias + residual). Direct lowering with a batch that splits over the threads:
 //! one pass, each thread building and consuming its own images' source (`direct_by_image`).
 //! Otherwise two passes over the pool: build the source (padded images / phase planes or im2col
-//! panels, see `sparse.rs`), then compute. Work units are (tile of output positions,
+//! panels, see `csr.rs`), then compute. Work units are (tile of output positions,
 //! block of output channels), split statically over the threads; each output element is written
 //! by exactly one unit in a fixed order, so results are reproducible for a given thread count.
 
-use crate::kernels::conv::im2col::{fill_segment, ConvShape};
-use crate::kernels::conv::im2col_s1::pad_images;
-use crate::kernels::simd::multiversion;
 use super::csr::{validate, Lowering, SparseGeom, MAX_TILE};
 use super::lanes::lanes_forward;
 use super::tile::{rows_chunked, ACC};
+use crate::kernels::conv::im2col::{fill_segment, ConvShape};
+use crate::kernels::conv::im2col_s1::pad_images;
+use crate::kernels::simd::multiversion;
 use crate::threads::{num_threads, parallel_ranges, run_on_all, run_shares, share, SharedMut};
 use std::sync::Mutex;
 

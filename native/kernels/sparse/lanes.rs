@@ -1,4 +1,4 @@
-//! Sparse conv forward in the `Lanes` lowering (see `sparse.rs`): the batch is cut into groups of
+//! Sparse conv forward in the `Lanes` lowering (see `csr.rs`): the batch is cut into groups of
 //! LANES images; a group's source holds every padded (phase) plane position-major with the
 //! group's images in the lanes, src[((plane * Hp + r) * Wp + q) * LANES + lane]. One micro-kernel
 //! call over `tile` floats computes tile / LANES consecutive direct positions of all the group's
@@ -7,10 +7,10 @@
 //! (tile, block of output channels) units split statically over the threads; each output is
 //! written by one unit in a fixed order, so results are reproducible for a given thread count.
 
-use crate::kernels::conv::im2col::ConvShape;
 use super::csr::{SparseGeom, LANES, MAX_TILE};
 use super::forward::{fill_channel, Epilogue, SOURCE};
 use super::tile::{rows_chunked, ACC};
+use crate::kernels::conv::im2col::ConvShape;
 use crate::threads::{num_threads, parallel_ranges, run_shares, share, SharedMut};
 use std::cell::RefCell;
 

@@ -3,11 +3,11 @@
 //! 1x1 and Linear-as-conv, with the fused epilogue; the lowering chosen per shape and batch; the
 //! portable micro-kernel against the AVX-512 one; determinism; rejection of bad CSR input.
 
-use crate::kernels::conv::conv2d::conv2d_forward;
-use crate::kernels::conv::im2col::ConvShape;
 use super::csr::{choose_geom, count_nonzero, pack, Lowering, SparseGeom, MAX_TILE};
 use super::forward::{sparse_conv_forward, Epilogue};
 use super::tile::{row_portable, row_tile};
+use crate::kernels::conv::conv2d::conv2d_forward;
+use crate::kernels::conv::im2col::ConvShape;
 use crate::kernels::test_util::{assert_close, Rng};
 
 fn shape(p: [usize; 14]) -> ConvShape {

@@ -4,12 +4,12 @@
 //! C x tiles inputs: 16 multiplies per tile and channel pair where the direct form does 36.
 //! The transforms only add and halve (entries 0, +-1, +-1/2), so rounding stays close to the
 //! direct sum's (the golden tolerances hold); a given shape and thread count gives bitwise the
-//! same result (fixed chunking, one thread per chunk). SEAM_WINOGRAD=0 turns it off.
+//! same result (fixed chunking, one thread per chunk). SEAM_WINOGRAD=0 turns it off (`choose.rs`).
 
 use crate::kernels::conv::epilogue::Epilogue;
-use crate::kernels::gemm::sgemm::Scratch;
-use crate::kernels::gemm::prepacked::{a_strips, pack_a_full_par, pack_b_full, packed_a_len, packed_b_len, sgemm_packed};
 use crate::kernels::conv::im2col::ConvShape;
+use crate::kernels::gemm::prepacked::{a_strips, pack_a_full_par, pack_b_full, packed_a_len, packed_b_len, sgemm_packed};
+use crate::kernels::gemm::sgemm::Scratch;
 use crate::kernels::simd::multiversion;
 use crate::threads::{num_threads, parallel_for, run_shares, SharedMut};
 use std::cell::RefCell;

@@ -6,8 +6,8 @@
 //! partial sums added in thread order: bitwise the same for a given shape and thread count.
 
 use super::channels::{comb, plane_stride, Tiling, TILES};
-use crate::kernels::gemm::prepacked::{pack_a_full, packed_a_len, sgemm_packed_a};
 use crate::kernels::conv::im2col::ConvShape;
+use crate::kernels::gemm::prepacked::{pack_a_full, packed_a_len, sgemm_packed_a};
 use crate::kernels::simd::multiversion;
 use crate::threads::{num_threads, parallel_for, run_shares, SharedMut};
 use std::sync::Mutex;

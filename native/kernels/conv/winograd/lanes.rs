@@ -4,15 +4,15 @@
 //! results straight into output rows, and a block's buffers stay in L2. A lane vector holds 16
 //! tiles of one tile row, 8 of two rows or 4 of four (by the map's width); tile rows are padded to
 //! whole vectors and the tile grid to whole tiles, the extra lanes computed on zeros and never
-//! stored. Same transforms, GEMMs and summation order as `conv_winograd`; each image is one unit
+//! stored. Same transforms, GEMMs and summation order as `channels.rs`; each image is one unit
 //! of work, so the result does not depend on the thread count.
 
-use crate::kernels::conv::epilogue::Epilogue;
 use super::channels::{plane_stride, with_weights, TILES};
-use crate::kernels::gemm::prepacked::{packed_a_len, packed_b_len, sgemm_packed};
 use crate::kernels::conv::choose::winograd_lanes;
+use crate::kernels::conv::epilogue::Epilogue;
 use crate::kernels::conv::im2col::ConvShape;
 use crate::kernels::conv::im2col_s1::pad_images_to;
+use crate::kernels::gemm::prepacked::{packed_a_len, packed_b_len, sgemm_packed};
 use crate::threads::{num_threads, run_shares, SharedMut};
 
 /// Per-thread budget of a block's transformed inputs and GEMM results (floats): half of L2.

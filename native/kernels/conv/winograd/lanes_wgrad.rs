@@ -1,4 +1,4 @@
-//! The Winograd F(2x2, 3x3) weight gradient on the tile lanes of `conv_winograd_lanes`: per block
+//! The Winograd F(2x2, 3x3) weight gradient on the tile lanes of `lanes.rs`: per block
 //! of tiles, V = B^T d B comes from the padded image as plain rows (C x tiles, vectorised over 16
 //! tiles) and dM = A dy A^T from a channels-last copy of the block's output gradient straight into
 //! packed-B strips (tiles x O, vectorised over 16 output channels); then dU^T[xi] (C x O) +=
@@ -7,12 +7,12 @@
 //! (bitwise the same for a given shape and thread count), and dg = G^T dU G.
 
 use super::channels::{plane_stride, TILES};
-use super::lanes::{avx512::input, Lanes};
 use super::channels_wgrad::{finish, partials};
-use crate::kernels::gemm::prepacked::{packed_b_len, sgemm_packed_b};
+use super::lanes::{avx512::input, Lanes};
 use crate::kernels::conv::choose::winograd_lanes_wgrad;
 use crate::kernels::conv::im2col::ConvShape;
 use crate::kernels::conv::im2col_s1::pad_images_to;
+use crate::kernels::gemm::prepacked::{packed_b_len, sgemm_packed_b};
 use crate::kernels::transpose::transpose_band;
 use crate::threads::{num_threads, run_shares, SharedMut};
 
