@@ -1,7 +1,7 @@
-// exportOnnx: the re-engineered model as an ONNX file (opset 13, dynamic batch, input "input",
-// output "logits") whose initializers hold the pruned weights W * (M > 0), with the SeaM head
-// (e.g. Sequential(ReLU, Linear)) appended after the model's output. Works for the zoo models
-// (CifarResNet, CifarVGG, TorchvisionResNet) and for OnnxGraphModel.
+// exportOnnx: the re-engineered model as an ONNX file (dynamic batch, input "input", output
+// "logits") whose initializers hold the pruned weights W * (M > 0), with the SeaM head (e.g.
+// Sequential(ReLU, Linear)) appended after the model's output. Zoo models (CifarResNet, CifarVGG,
+// TorchvisionResNet) are written at opset 13; an OnnxGraphModel keeps its own nodes and opset.
 import { noGrad } from '../autograd/node.js';
 import { writeOnnx, type OnnxGraph } from '../io/onnx.js';
 import { OnnxGraphModel } from '../models/onnx-graph.js';
