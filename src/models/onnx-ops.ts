@@ -18,12 +18,19 @@ export function isSupportedOp(opType: string): boolean {
   return Object.hasOwn(OPS, opType);
 }
 
+/** Float inputs on the device of the first one that is on a device: values the graph computes on
+ *  the host from shapes (a Sqrt of a Cast of a Shape) meet activations there. */
+function onOneDevice(inputs: Inputs): Inputs {
+  const device = inputs.find((t) => t && t.dtype === 'f32' && t.device !== 'cpu')?.device;
+  return device ? inputs.map((t) => (t && t.dtype === 'f32' && t.device === 'cpu' ? t.to(device) : t)) : inputs;
+}
+
 /** The node's outputs from its inputs ('' inputs given as undefined). */
 export function runOp(node: OnnxNode, inputs: Inputs, ctx: OpContext): OpResult {
   const f = OPS[node.opType];
   if (!f) throw nodeError(node, `unsupported op "${node.opType}"`);
   try {
-    return f(node, inputs, ctx);
+    return f(node, onOneDevice(inputs), ctx);
   } catch (e) {
     const msg = (e as Error).message;
     throw msg.startsWith('onnx graph:') ? e : nodeError(node, msg);
