@@ -3,12 +3,14 @@
 // probe forward that records every layer's input shape (Conv2d.forward is its only entry point,
 // fused epilogue or not).
 import { noGrad } from '../autograd/node.js';
-import { Conv2d, Linear, Module } from '../nn/index.js';
+import { Conv2d, ConvTranspose2d, Linear, Module } from '../nn/index.js';
 import { conv2dOutputSize } from '../ops/index.js';
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { FlopsReport } from './report-types.js';
 
-function nonZeroWeights(m: Conv2d | Linear): number {
+type Layer = Conv2d | ConvTranspose2d | Linear;
+
+function nonZeroWeights(m: Layer): number {
   const w = m.weight.f32;
   const mask = m.getParameter('weight_mask')?.f32;
   let n = 0;
@@ -19,7 +21,7 @@ function nonZeroWeights(m: Conv2d | Linear): number {
 /** Dense and effective FLOPs per sample for an input of shape [C, H, W] (or [features]). */
 export function countFlops(model: Module, sampleShape: readonly number[]): FlopsReport & { layers: { name: string; dense: number; effective: number }[] } {
   const inputs = new Map<Module, Shape>();
-  const layers = [...model.namedModules()].filter((e): e is [string, Conv2d | Linear] => e[1] instanceof Conv2d || e[1] instanceof Linear);
+  const layers = [...model.namedModules()].filter((e): e is [string, Layer] => e[1] instanceof Conv2d || e[1] instanceof ConvTranspose2d || e[1] instanceof Linear);
   for (const [, m] of layers) {
     const target = m as unknown as { forward: (x: Tensor, ...rest: unknown[]) => Tensor };
     const orig = target.forward;
@@ -39,10 +41,11 @@ export function countFlops(model: Module, sampleShape: readonly number[]): Flops
   const rows = layers.map(([name, m]) => {
     const x = inputs.get(m);
     if (!x) return { name, dense: 0, effective: 0 };
-    // each weight is used once per output position (conv) or once per input row (linear)
+    // each weight is used once per output position (conv), per input position (transposed conv)
+    // or per input row (linear)
     const uses = m instanceof Conv2d
       ? [2, 3].reduce((p, d) => p * conv2dOutputSize(x[d], m.kernelShape[d - 2], m.strides[d - 2], m.pads[d - 2], m.dilations[d - 2]), 1)
-      : x.slice(0, -1).reduce((a, b) => a * b, 1);
+      : m instanceof ConvTranspose2d ? x[2] * x[3] : x.slice(0, -1).reduce((a, b) => a * b, 1);
     return { name, dense: 2 * m.weight.size * uses, effective: 2 * nonZeroWeights(m) * uses };
   });
   return { dense: rows.reduce((a, r) => a + r.dense, 0), effective: rows.reduce((a, r) => a + r.effective, 0), layers: rows };
