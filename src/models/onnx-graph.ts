@@ -129,8 +129,8 @@ export class OnnxGraphModel extends Module {
     const shared = new Map<string, { module: Module; path: string }>();
     const skip = new Set<OnnxNode>();
     // one module per distinct (op, weights, attributes): a layer the graph calls twice stays one layer
-    const place = <M extends Module>(n: OnnxNode, make: () => M, paramName: string): { module: M; path: string } => {
-      const key = `${n.opType}|${n.inputs.slice(1).join(',')}|${JSON.stringify(n.attributes)}`;
+    const place = <M extends Module>(n: OnnxNode, make: () => M, paramName: string, extra = ''): { module: M; path: string } => {
+      const key = `${n.opType}|${n.inputs.slice(1).join(',')}|${extra}|${JSON.stringify(n.attributes)}`;
       const hit = shared.get(key);
       if (hit) return hit as { module: M; path: string };
       const module = make();
@@ -149,7 +149,7 @@ export class OnnxGraphModel extends Module {
         const bias = biasName !== undefined ? constants.get(biasName) : undefined;
         const fused = bias && isRowBias(bias, w.shape[1]) ? next : undefined;
         if (fused) skip.add(fused);
-        const placed = place(n, () => buildMatMulLinear(n, w, fused ? bias : undefined), n.inputs[1]);
+        const placed = place(n, () => buildMatMulLinear(n, w, fused ? bias : undefined), n.inputs[1], fused ? biasName : '');
         steps.push({ kind: 'linear', form: 'matmul', fused, ...io, output: fused ? fused.outputs[0] : n.outputs[0], ...placed });
         continue;
       }
