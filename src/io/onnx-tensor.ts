@@ -24,7 +24,10 @@ function toInt(v: Int64, where: string): number {
 export function tensorFromProto(t: PbTensor, where: string, baseDir: string | undefined): RawTensor {
   const type = t.data_type ?? 0;
   const dtype = DTYPE_OF[type];
-  if (!dtype) throw new Error(`${where}: unsupported tensor data type ${type}`);
+  if (!dtype) {
+    const name = Object.entries(OnnxDataType).find(([, v]) => v === type)?.[0] ?? 'unknown';
+    throw new Error(`${where}: unsupported tensor data type ${type} (${name}); supported: float, double, float16, bfloat16, int8-64, uint8, bool`);
+  }
   const shape = (t.dims ?? []).map((d) => {
     const n = toInt(d, where);
     if (n < 0) throw new Error(`${where}: negative dimension ${n}`);
