@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { labelHistogram, type ArrayDataset, type Splits } from '../../src/data/dataset.js';
 import { loadIdxDir, parseIdx } from '../../src/data/idx.js';
-import { FMNIST_DIR } from '../helpers/shared-data.js';
+import { FMNIST_DIR } from '../helpers/shared.js';
 import { binaryProblem, classListProblem, scoreOriginal } from '../../src/data/problems.js';
 
 

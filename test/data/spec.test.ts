@@ -7,7 +7,7 @@ import { ArrayDataset } from '../../src/data/dataset.js';
 import { classListProblem, csvSuperclassProblem, parseSuperclassCsv, binaryProblem, scoreOriginal } from '../../src/data/problems.js';
 import { dataSpecFromArgs, datasetStatistics, openData, parseDataArg } from '../../src/data/spec.js';
 import { syntheticSplits } from '../../src/data/synthetic.js';
-import { FMNIST_DIR } from '../helpers/shared-data.js';
+import { FMNIST_DIR } from '../helpers/shared.js';
 
 describe('--data KIND:PATH', () => {
   it('parses kinds, paths, mean/std lists and augment', () => {

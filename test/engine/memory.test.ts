@@ -1,4 +1,4 @@
-// Memory stays flat across training steps: 200 SeaM steps on ResNet20 (the bench workload, batch 64)
+// Memory stays flat across training steps: 200 SeaM steps on ResNet20 (the bench's step workload, batch 64)
 // do not grow the process's RSS by more than 10% over its peak after 20 steps. Runs in a child
 // process (asynchronously, so the test worker stays responsive) to measure it alone.
 import { join } from 'node:path';

@@ -1,9 +1,9 @@
 // The native gemm / conv2d entry points against naive JS loops and PyTorch golden data, and
 // their argument checking: bad calls throw an Error naming the op, nothing crashes.
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { native } from '../../src/native.js';
+import { goldenPath } from '../helpers/golden.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -120,13 +120,8 @@ describe('native conv2d', () => {
     });
   }
 
-  // ../shared beside the checkout (or two levels up from a worktree), or SEAM_GOLDEN_DIR.
-  const golden = [process.env.SEAM_GOLDEN_DIR ?? '', '../../../shared/golden', '../../../../shared/golden']
-    .filter(Boolean)
-    .map((d) => fileURLToPath(new URL(`${d}/ops.safetensors`, new URL('./', import.meta.url))))
-    .find((f) => existsSync(f)) ?? '';
-  it.skipIf(!golden)('matches the PyTorch golden conv cases', () => {
-    const buf = readFileSync(golden);
+  it('matches the PyTorch golden conv cases', () => {
+    const buf = readFileSync(goldenPath('ops.safetensors'));
     const hlen = Number(buf.readBigUInt64LE(0));
     const header = JSON.parse(buf.subarray(8, 8 + hlen).toString('utf8'));
     const cases = JSON.parse(header.__metadata__.cases) as Record<string, Record<string, unknown>>;

@@ -1,25 +1,13 @@
 // The nn and optim kernels of the addon against PyTorch's golden outputs (../shared/golden/ops.safetensors)
 // and naive JS loops, plus the errors bad calls must raise.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { native } from '../../src/native.js';
+import { goldenPath } from '../helpers/golden.js';
+import { ROOT } from '../helpers/shared.js';
 
-// The shared folder sits beside the checkout (../shared from the repo root, also for worktrees two levels
-// deep) or inside it; SEAM_SHARED overrides. Walk up from this file to find it.
-function findGolden(): string {
-  const rel = join('golden', 'ops.safetensors');
-  if (process.env.SEAM_SHARED) return join(process.env.SEAM_SHARED, rel);
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 5; up++, dir = dirname(dir)) {
-    const p = join(dir, 'shared', rel);
-    if (existsSync(p)) return p;
-  }
-  throw new Error(`golden file ${rel} not found in a shared/ folder above ${import.meta.url} (set SEAM_SHARED)`);
-}
-const GOLDEN = findGolden();
+const GOLDEN = goldenPath('ops.safetensors');
 
 // --- a tiny local safetensors reader (the real one lives in src/io) ---
 interface StTensor { dtype: string; shape: number[]; f32?: Float32Array; i64?: BigInt64Array }
@@ -266,7 +254,7 @@ describe('naive JS checks (small and multi-threaded sizes)', () => {
 
   it('results are bitwise identical for 1, 3 and the default number of threads', () => {
     // Each child loads the addon with its own pool size and prints a digest of reductions and BN.
-    const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    const root = ROOT;
     const script = `
       const native = require('node-gyp-build')(${JSON.stringify(root)});
       const n = 3_000_017, x = new Float32Array(n);

@@ -2,13 +2,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensorsSync } from '../../src/io/safetensors.js';
-import { SHARED_DIR } from './shared-data.js';
+import { GOLDEN } from './shared.js';
 import { fromRaw } from '../../src/tensor/raw.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-
-// SEAM_SHARED, ../shared beside the checkout, or two levels up from a worktree (see shared-data.ts).
-export const SHARED = SHARED_DIR;
-export const GOLDEN = join(SHARED, 'golden');
 
 export function goldenPath(name: string): string {
   const p = join(GOLDEN, name);

@@ -9,7 +9,7 @@ import { readStateDictSync } from '../../src/io/index.js';
 import { unpickle } from '../../src/io/pickle.js';
 import { ZipReader } from '../../src/io/zip.js';
 import { bufferSource } from '../../src/io/source.js';
-import { golden, fixture } from './io-paths.js';
+import { golden, fixture } from './shared.js';
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;

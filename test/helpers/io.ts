@@ -1,6 +1,6 @@
 /** Shared helpers for the io tests. */
 import { expect } from 'vitest';
-export { GOLDEN, golden, fixture, tmp } from './io-paths.js';
+export { GOLDEN, golden, fixture, tmp } from './shared.js';
 import type { RawTensor, StateDict } from '../../src/io/types.js';
 
 
