@@ -4,11 +4,11 @@
 // (adds the *_cuda keys when CUDA is usable; says why and skips them otherwise).
 import { cudaStatus } from '../src/backend/cuda-native.js';
 import { nativeInfo } from '../src/native.js';
-import { benchFmnist } from './data.js';
-import { loadVgg16Workload, ortInferWorkload, seamEpochFmnistSeconds } from './extra.js';
-import { plannedInferWorkload } from './infer.js';
 import { median } from './timing.js';
-import { gemmCudaWorkload, gemmWorkload, inferWorkload, seamStepWorkload, type Workload } from './workloads.js';
+import {
+  benchFmnist, gemmCudaWorkload, gemmWorkload, inferWorkload, loadVgg16Workload, ortInferWorkload, plannedInferWorkload,
+  seamEpochFmnistSeconds, seamStepWorkload, type Workload,
+} from './workloads.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

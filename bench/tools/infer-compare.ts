@@ -1,9 +1,8 @@
 // Dense (ops) vs planned dense vs planned sparse (keep 10%) side by side, interleaved, with CPU time
-// per thread: `node --import tsx bench/infer-compare.ts [reps]`. Robust on a shared machine.
-import { nativeInfo } from '../src/native.js';
-import { plannedInferWorkload } from './infer.js';
-import { medianWallAndCpu } from './timing.js';
-import { inferWorkload } from './workloads.js';
+// per thread: `node --import tsx bench/tools/infer-compare.ts [reps]`. Robust on a shared machine.
+import { nativeInfo } from '../../src/native.js';
+import { medianWallAndCpu } from '../timing.js';
+import { inferWorkload, plannedInferWorkload } from '../workloads.js';
 
 const reps = Number(process.argv[2] ?? 20);
 const threads = nativeInfo().threads;

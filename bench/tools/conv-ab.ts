@@ -1,7 +1,7 @@
 // Interleaved A/B of one conv call between another addon build and this one (shared machine):
-// `node --import tsx bench/conv-ab.ts other.node N,C,H,O,K,S,P [fwd|bwdD|bwdW] [reps]`.
+// `node --import tsx bench/tools/conv-ab.ts other.node N,C,H,O,K,S,P [fwd|bwdD|bwdW] [reps]`.
 import { createRequire } from 'node:module';
-import { native } from '../src/native.js';
+import { native } from '../../src/native.js';
 const base = createRequire(import.meta.url)(process.argv[2]);
 const [N, C, H, O, K, S, P] = process.argv[3].split(',').map(Number);
 const which = process.argv[4] ?? 'fwd';

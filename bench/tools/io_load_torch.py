@@ -1,12 +1,10 @@
-"""PyTorch side of bench/io-load.ts: torch.load + load_state_dict of the golden 61 MB CIFAR VGG16-BN
-checkpoint, median of 7 runs after a warm-up. Run: /usr/bin/python3 bench/io_load_torch.py"""
+"""PyTorch side of bench/tools/io-load.ts: torch.load + load_state_dict of the golden 61 MB CIFAR VGG16-BN
+checkpoint, median of 7 runs after a warm-up. Run: /usr/bin/python3 bench/tools/io_load_torch.py"""
 import json, os, time
 import torch, torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-GOLDEN = os.path.join(HERE, "..", "..", "shared", "golden")
-if not os.path.isdir(GOLDEN):
-    GOLDEN = "/work/shared/golden"
+GOLDEN = os.environ.get("SEAM_SHARED", os.path.join(HERE, "..", "..", "..", "shared")) + "/golden"
 VGG16 = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
 
 

@@ -1,7 +1,7 @@
 // Max relative difference of conv forward / backward-data / backward-weight between this build and
-// another build of the addon: `node --import tsx bench/conv-diff.ts /path/to/other.node`.
+// another build of the addon: `node --import tsx bench/tools/conv-diff.ts /path/to/other.node`.
 import { createRequire } from 'node:module';
-import { native } from '../src/native.js';
+import { native } from '../../src/native.js';
 const base = createRequire(import.meta.url)(process.argv[2]);
 const rand = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
 const cases = [[16,512,2,512,3,1,1,1],[16,512,4,512,3,1,1,1],[16,256,4,512,3,1,1,1],[3,64,2,100,3,1,1,1],[5,40,3,64,3,2,1,1],[64,16,32,32,3,2,1,1],[64,16,32,32,1,2,0,1],[3,5,19,7,3,2,1,1],[2,4,17,6,5,2,2,2],[2,3,15,4,1,2,0,1],[2,8,9,8,3,2,0,1],[64,16,32,16,3,1,1,1],[16,16,32,16,3,1,1,1],[64,32,16,32,3,1,1,1],[16,64,32,64,3,1,1,1],[3,5,20,7,3,1,2,1],[2,4,17,6,5,1,2,2],[4,6,16,9,3,1,1,3],[2,3,32,16,3,1,1,1]];

@@ -1,11 +1,10 @@
 // Per-layer timing of a planned model (dev tool): wraps the native calls the engine makes.
-import { native } from '../src/native.js';
-import { planModel } from '../src/infer/index.js';
-import { manualSeed } from '../src/nn/index.js';
-import { Tensor } from '../src/tensor/tensor.js';
-import { Rng } from '../src/util/rng.js';
-import { randomMasks } from './infer.js';
-import { MODELS } from './workloads.js';
+import { native } from '../../src/native.js';
+import { planModel } from '../../src/infer/index.js';
+import { manualSeed } from '../../src/nn/index.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { Rng } from '../../src/util/rng.js';
+import { MODELS, randomMasks } from '../workloads.js';
 
 const arch = process.argv[2] ?? 'resnet20';
 const keep = process.argv[3] === 'dense' ? null : Number(process.argv[3] ?? 0.1);

@@ -1,10 +1,10 @@
 """PyTorch + cuDNN anchor for `npm run bench -- --device cuda`: the same workloads as
 ../shared/anchors/torch_bench.py, on the GPU, in strict FP32 (TF32 off, as seam's CUDA path by default).
-Prints one JSON object. Usage: python3 bench/torch_bench_cuda.py [--quick] [--tf32]
+Prints one JSON object. Usage: python3 bench/tools/torch_bench_cuda.py [--quick] [--tf32]
 The model definitions come from make_golden.py in $SEAM_GOLDEN_DIR (default ../shared/golden)."""
 import json, os, sys, time, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 here = os.path.dirname(os.path.realpath(__file__))
-sys.path.insert(0, os.environ.get('SEAM_GOLDEN_DIR', os.path.join(here, '..', '..', 'shared', 'golden')))
+sys.path.insert(0, os.environ.get('SEAM_GOLDEN_DIR', os.path.join(here, '..', '..', '..', 'shared', 'golden')))
 from make_golden import CifarResNet, CifarVGG, VGG16, Bin
 tf32 = '--tf32' in sys.argv
 torch.backends.cudnn.allow_tf32 = tf32; torch.backends.cuda.matmul.allow_tf32 = tf32

@@ -1,12 +1,12 @@
 // Per-native-call profile of the bench workloads:
-// `node --import tsx bench/profile.ts [step-resnet20|infer-vgg16|...] [reps] [cpu|cuda]`.
+// `node --import tsx bench/tools/profile.ts [step-resnet20|infer-vgg16|...] [reps] [cpu|cuda]`.
 // Wraps every native function with a timer keyed by name (and conv shape), prints the top entries.
 // On cuda the addon's kernel profiler is on too: each launch is synchronised, so a call's time is
 // its device time, and the per-kernel table follows.
-import { cudaNative } from '../src/backend/cuda-native.js';
-import type { Device } from '../src/tensor/tensor.js';
-import { native } from '../src/native.js';
-import { inferWorkload, seamStepWorkload } from './workloads.js';
+import { cudaNative } from '../../src/backend/cuda-native.js';
+import type { Device } from '../../src/tensor/tensor.js';
+import { native } from '../../src/native.js';
+import { inferWorkload, seamStepWorkload } from '../workloads.js';
 
 const stats = new Map<string, { n: number; ms: number }>();
 const nat = native as unknown as Record<string, unknown>;

@@ -1,6 +1,6 @@
-// Quick GEMM / conv timing: `npx tsx bench/gemm.ts [size]`. Median of 15 runs after 3 warm-ups.
-import { native } from '../src/native.js';
-import { medianWallAndCpu } from './timing.js';
+// Quick GEMM / conv timing: `npx tsx bench/tools/gemm.ts [size]`. Median of 15 runs after 3 warm-ups.
+import { native } from '../../src/native.js';
+import { medianWallAndCpu } from '../timing.js';
 
 /** Median wall ms; also records the median CPU ms per thread (robust when the machine is shared). */
 let cpuMs = 0;

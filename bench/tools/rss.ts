@@ -1,6 +1,6 @@
 // RSS growth over SeaM steps (issue 2: 200 steps on ResNet20 must not grow RSS by more than 10%
-// over its peak after 20 steps): `node --import tsx bench/rss.ts [steps]`.
-import { seamStepWorkload } from './workloads.js';
+// over its peak after 20 steps): `node --import tsx bench/tools/rss.ts [steps]`.
+import { seamStepWorkload } from '../workloads.js';
 
 const steps = Number(process.argv[2] ?? 200);
 const run = seamStepWorkload('resnet20', 64);

@@ -1,10 +1,10 @@
 // A/B of two builds of the addon in ONE process (the machine is shared, so only interleaved
-// runs compare fairly): `node --import tsx bench/ab.ts /path/to/base.node [workloads] [rounds]`.
+// runs compare fairly): `node --import tsx bench/tools/ab.ts /path/to/base.node [workloads] [rounds]`.
 // Each round runs every workload once with the base addon and once with the current one (order
 // alternating); prints median wall ms and median CPU ms/thread for both.
 import { createRequire } from 'node:module';
-import { native } from '../src/native.js';
-import { inferWorkload, seamStepWorkload, type Workload } from './workloads.js';
+import { native } from '../../src/native.js';
+import { inferWorkload, seamStepWorkload, type Workload } from '../workloads.js';
 
 const req = createRequire(import.meta.url);
 const base = req(process.argv[2]) as Record<string, unknown>;

@@ -1,7 +1,7 @@
-// Conv timings on the benchmark models' layer shapes: `npx tsx bench/conv.ts`.
+// Conv timings on the benchmark models' layer shapes: `npx tsx bench/tools/conv.ts`.
 // Median of 10 runs after 3 warm-ups, per call (forward, backward-data, backward-weight).
-import { native } from '../src/native.js';
-import { medianWallAndCpu } from './timing.js';
+import { native } from '../../src/native.js';
+import { medianWallAndCpu } from '../timing.js';
 
 const threads = JSON.parse(native.info()).threads as number;
 

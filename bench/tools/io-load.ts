@@ -1,14 +1,14 @@
 /**
  * Load-time benchmark for the io layer: prints JSON with the median of several reads of the golden
  * checkpoints. `load_vgg16_pt_ms` is the 61 MB CIFAR VGG16-BN .pt read into a state_dict (CRC checked).
- * Compare with bench/io_load_torch.py (torch.load + load_state_dict) on the same machine.
- * Run: node --import tsx bench/io-load.ts
+ * Compare with bench/tools/io_load_torch.py (torch.load + load_state_dict) on the same machine.
+ * Run: node --import tsx bench/tools/io-load.ts
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readStateDictSync } from '../src/io/index.js';
+import { readStateDictSync } from '../../src/io/index.js';
+import { SHARED } from '../workloads.js';
 
-const dir = existsSync(join('..', 'shared', 'golden')) ? join('..', 'shared', 'golden') : '/work/shared/golden';
+const dir = join(SHARED, 'golden');
 
 function median(fn: () => void, runs = 7): number {
   fn(); // warm-up (JIT, page cache)
