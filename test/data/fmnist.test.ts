@@ -5,19 +5,18 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { labelHistogram, type ArrayDataset, type Splits } from '../../src/data/dataset.js';
 import { loadIdxDir, parseIdx } from '../../src/data/idx.js';
-import { FMNIST_DIR } from '../helpers/shared.js';
 import { binaryProblem, classListProblem, scoreOriginal } from '../../src/data/problems.js';
+import { describeNeeds } from '../helpers/golden.js';
+import { FMNIST, FMNIST_DIR } from '../helpers/shared.js';
 
+const FILES = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
 
+describeNeeds(FILES.map((f) => `${FMNIST}/${f}`), 'Fashion-MNIST (IDX, gz)', () => {
+  let fm: Splits<ArrayDataset>;
+  beforeAll(async () => {
+    fm = await loadIdxDir(FMNIST_DIR, { name: 'fashion-mnist' });
+  });
 
-const dir = FMNIST_DIR;
-
-let fm: Splits<ArrayDataset>;
-beforeAll(async () => {
-  fm = await loadIdxDir(dir, { name: 'fashion-mnist' });
-});
-
-describe('Fashion-MNIST (IDX, gz)', () => {
   it('loads 60000 + 10000 28x28 images with the exact label histogram', () => {
     expect(fm.train.length).toBe(60000);
     expect(fm.test.length).toBe(10000);

@@ -7,7 +7,7 @@ import { ArrayDataset } from '../../src/data/dataset.js';
 import { classListProblem, csvSuperclassProblem, parseSuperclassCsv, binaryProblem, scoreOriginal } from '../../src/data/problems.js';
 import { dataSpecFromArgs, datasetStatistics, openData, parseDataArg } from '../../src/data/spec.js';
 import { syntheticSplits } from '../../src/data/synthetic.js';
-import { FMNIST_DIR } from '../helpers/shared.js';
+import { ROOT } from '../helpers/shared.js';
 
 describe('--data KIND:PATH', () => {
   it('parses kinds, paths, mean/std lists and augment', () => {
@@ -23,7 +23,7 @@ describe('--data KIND:PATH', () => {
   });
 
   it('opens IDX data with kind defaults and overrides', async () => {
-    const dir = FMNIST_DIR;
+    const dir = join(ROOT, 'examples', 'fmnist'); // the bundled Fashion-MNIST subset
     const d = await openData({ kind: 'fashion-mnist', path: dir });
     expect(d.normalization).toEqual({ mean: [0.286], std: [0.353] });
     expect(d.trainTransform).toMatchObject({ crop: 'center', padding: 0, flip: false, height: 28, width: 28 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { noGrad } from '../../src/autograd/node.js';
 import { loadModel } from '../../src/models/load.js';
 import { guessArchitecture } from '../../src/models/zoo.js';
-import { loadGolden, goldenPath, relErr, TOL_CONV_GEMM } from '../helpers/golden.js';
+import { itNeeds, loadGolden, goldenPath, relErr, TOL_CONV_GEMM } from '../helpers/golden.js';
 
 const cases: [string, string, string][] = [
   // file, reference io file, expected architecture
@@ -18,7 +18,7 @@ const cases: [string, string, string][] = [
 
 describe('golden checkpoints reproduce PyTorch logits', () => {
   for (const [file, io, arch] of cases) {
-    it(`${file} (${arch})`, () => {
+    itNeeds([`golden/${file}`], `${file} (${arch})`, () => {
       const loaded = loadModel(goldenPath(file));
       expect(loaded.arch).toBe(arch);
       const ref = loadGolden(io);
@@ -28,7 +28,7 @@ describe('golden checkpoints reproduce PyTorch logits', () => {
     });
   }
 
-  it('reads the bottleneck widths and stage sizes from the keys', () => {
+  itNeeds(['golden/resnet_bottleneck_1111_w16.pt'], 'reads the bottleneck widths and stage sizes from the keys', () => {
     const loaded = loadModel(goldenPath('resnet_bottleneck_1111_w16.pt'));
     expect(loaded.options).toMatchObject({ numClasses: 10, widthPerGroup: 16, groups: 1, layers: [1, 1, 1, 1] });
   });

@@ -5,7 +5,7 @@ import { noGrad } from '../../src/autograd/node.js';
 import { main } from '../../src/cli/main.js';
 import { loadModel } from '../../src/models/load.js';
 import { loadReengineered, reengineeredLogits } from '../../src/export/pruned.js';
-import { goldenPath, loadGolden, relErr, TOL_CONV_GEMM } from '../helpers/golden.js';
+import { goldenPath, itNeeds, loadGolden, relErr, TOL_CONV_GEMM } from '../helpers/golden.js';
 import { tempDir } from '../helpers/export-fixtures.js';
 
 const io = loadGolden('cifar10_resnet20.seam_masks.io.safetensors');
@@ -50,13 +50,16 @@ describe('seam export', () => {
     expect(err, `relative error ${err}`).toBeLessThan(TOL_CONV_GEMM);
   });
 
-  it('bad usage is exit code 2 with the usage line; a wrong mask file is a clear error', async () => {
+  it('bad usage is exit code 2 with the usage line', async () => {
     const r = await run(['export', '--model', goldenPath('cifar10_resnet20.pt'), '--out', 'x.pt']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/missing --model, --masks or --out/);
     const f = await run([...base, '--format', 'zip', '--out', 'x']);
     expect(f.code).toBe(2);
     expect(f.stderr).toMatch(/--format must be one of pt, safetensors, onnx, compact/);
+  });
+
+  itNeeds(['golden/resnet_bottleneck_1111_w16.pt'], 'a mask file for another model is a clear error', async () => {
     const wrong = await run(['export', '--model', goldenPath('resnet_bottleneck_1111_w16.pt'), '--masks', goldenPath('cifar10_resnet20.seam_masks.pt'), '--out', join(tempDir(), 'x.pt'), '--quiet']);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/conv1\.weight_mask has shape \[16, 3, 3, 3\], the parameter has \[64, 3, 7, 7\]/);

@@ -9,7 +9,7 @@ import type { BatchNorm2d, Module, Sequential } from '../../src/nn/index.js';
 import { attachMasks } from '../../src/seam/masks.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { Rng } from '../../src/util/rng.js';
-import { goldenPath, relErr, TOL_CONV_GEMM } from '../helpers/golden.js';
+import { goldenPath, itNeeds, relErr, TOL_CONV_GEMM } from '../helpers/golden.js';
 import { child, killChannel, randomPrune, seededHead, setBnConstant, tempDir } from '../helpers/export-fixtures.js';
 
 const bn = (m: Module, path: string): BatchNorm2d => child(m, path) as BatchNorm2d;
@@ -69,7 +69,7 @@ describe('structured compaction', () => {
     expect(relErr(reengineeredLogits(back.model, back.head!, input([2, 3, 32, 32])).data, ref.data)).toBeLessThan(TOL_CONV_GEMM);
   });
 
-  it('VGG16: dead conv channels (zero or folded through pool + flatten into the classifier) and dead classifier units go', () => {
+  itNeeds(['golden/cifar100_vgg16_bn.pt'], 'VGG16: dead conv channels (zero or folded through pool + flatten into the classifier) and dead classifier units go', () => {
     const { model, masks, head } = setup('cifar100_vgg16_bn.pt', 0.5);
     for (const k of [1, 8, 30]) {
       killChannel(masks, 'features.7', k); // conv 3 (64 -> 128), feeds a zero-padded conv
@@ -96,7 +96,7 @@ describe('structured compaction', () => {
     expect(layer(report, 'classifier.3').removed).toEqual(expect.arrayContaining([7, 300]));
   });
 
-  it('torchvision Bottleneck ResNet: nonzero constants fold into 1x1 convs, through the stem maxpool and across residual adds', () => {
+  itNeeds(['golden/resnet_bottleneck_1111_w16.pt'], 'torchvision Bottleneck ResNet: nonzero constants fold into 1x1 convs, through the stem maxpool and across residual adds', () => {
     const { model, masks, head } = setup('resnet_bottleneck_1111_w16.pt', 0.3);
     killChannel(masks, 'conv1', 5); // stem: -> maxpool (padding ignored) -> 1x1 conv1 and 1x1 downsample of layer1.0
     setBnConstant(bn(model, 'bn1'), 5, 0.6);

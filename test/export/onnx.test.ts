@@ -14,6 +14,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { Rng } from '../../src/util/rng.js';
 import { goldenPath, relErr, TOL_CONV_GEMM } from '../helpers/golden.js';
 import { ORT_MISSING, ort, ortRun } from '../helpers/ort.js';
+import { missingShared } from '../helpers/shared.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'seam-onnx-export-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -85,8 +86,12 @@ describe('ONNX export', () => {
     expectClose(await ortRun(file, x), forward(model, null, x), 'vgg16');
   });
 
-  it.skipIf(!ort)(`torchvision bottleneck ResNet and an imported ONNX graph: onnxruntime gives our logits${ortNote}`, async () => {
-    for (const [name, shape] of [['resnet_bottleneck_1111_w16.pt', [2, 3, 64, 64]], ['cifar10_resnet20.onnx', [2, 3, 32, 32]]] as const) {
+  for (const [label, name, shape] of [
+    ['torchvision bottleneck ResNet', 'resnet_bottleneck_1111_w16.pt', [2, 3, 64, 64]],
+    ['an imported ONNX graph', 'cifar10_resnet20.onnx', [2, 3, 32, 32]],
+  ] as const) {
+    const why = missingShared(`golden/${name}`);
+    it.skipIf(!ort || !!why)(`${label}: onnxruntime gives our logits${ortNote}${why ? ` (${why})` : ''}`, async () => {
       const { model } = loadModel(goldenPath(name));
       randomMasks(model, 0.5);
       const head = new Sequential(new ReLU(), new Linear(model.numClasses, 2));
@@ -94,8 +99,8 @@ describe('ONNX export', () => {
       exportOnnx(model, head, shape, file);
       const x = Tensor.randn(shape, rng);
       expectClose(await ortRun(file, x), forward(model, head, x), name);
-    }
-  });
+    });
+  }
 
   it('export -> re-import with our loader gives the same logits (zoo model and ONNX graph model)', () => {
     const { model, head } = resnet();

@@ -9,7 +9,7 @@ import { readStateDictSync } from '../../src/io/index.js';
 import { unpickle } from '../../src/io/pickle.js';
 import { ZipReader } from '../../src/io/zip.js';
 import { bufferSource } from '../../src/io/source.js';
-import { golden, fixture } from './shared.js';
+import { fixture, goldenPath } from './shared.js';
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -25,19 +25,19 @@ function mulberry32(seed: number): () => number {
 interface Target { name: string; bytes: Uint8Array; parse: (b: Uint8Array) => unknown }
 
 const dataPkl = (() => {
-  const z = new ZipReader(bufferSource(readFileSync(golden('cifar10_resnet20.pt'))));
+  const z = new ZipReader(bufferSource(readFileSync(goldenPath('cifar10_resnet20.pt'))));
   return new Uint8Array(z.read('cifar10_resnet20/data.pkl'));
 })();
 
 const targets: Target[] = [
-  { name: 'resnet20.pt', bytes: readFileSync(golden('cifar10_resnet20.pt')), parse: (b) => readStateDictSync(b) },
-  { name: 'resnet20.pt(no-crc)', bytes: readFileSync(golden('cifar10_resnet20.pt')), parse: (b) => readStateDictSync(b, { verifyCrc: false }) },
-  { name: 'resnet20.legacy.pt', bytes: readFileSync(golden('cifar10_resnet20.legacy.pt')), parse: (b) => readStateDictSync(b) },
-  { name: 'resnet20.wrapped.pt(no-crc)', bytes: readFileSync(golden('cifar10_resnet20.wrapped.pt')), parse: (b) => readStateDictSync(b, { verifyCrc: false }) },
-  { name: 'resnet20.safetensors', bytes: readFileSync(golden('cifar10_resnet20.safetensors')), parse: (b) => readStateDictSync(b) },
-  { name: 'resnet20.onnx', bytes: readFileSync(golden('cifar10_resnet20.onnx')), parse: (b) => readStateDictSync(b) },
-  { name: 'seam_masks.pt(no-crc)', bytes: readFileSync(golden('cifar10_resnet20.seam_masks.pt')), parse: (b) => readStateDictSync(b, { verifyCrc: false }) },
-  { name: 'seam_step.safetensors', bytes: readFileSync(golden('seam_step.safetensors')), parse: (b) => readStateDictSync(b) },
+  { name: 'resnet20.pt', bytes: readFileSync(goldenPath('cifar10_resnet20.pt')), parse: (b) => readStateDictSync(b) },
+  { name: 'resnet20.pt(no-crc)', bytes: readFileSync(goldenPath('cifar10_resnet20.pt')), parse: (b) => readStateDictSync(b, { verifyCrc: false }) },
+  { name: 'resnet20.legacy.pt', bytes: readFileSync(goldenPath('cifar10_resnet20.legacy.pt')), parse: (b) => readStateDictSync(b) },
+  { name: 'resnet20.wrapped.pt(no-crc)', bytes: readFileSync(goldenPath('cifar10_resnet20.wrapped.pt')), parse: (b) => readStateDictSync(b, { verifyCrc: false }) },
+  { name: 'resnet20.safetensors', bytes: readFileSync(goldenPath('cifar10_resnet20.safetensors')), parse: (b) => readStateDictSync(b) },
+  { name: 'resnet20.onnx', bytes: readFileSync(goldenPath('cifar10_resnet20.onnx')), parse: (b) => readStateDictSync(b) },
+  { name: 'seam_masks.pt(no-crc)', bytes: readFileSync(goldenPath('cifar10_resnet20.seam_masks.pt')), parse: (b) => readStateDictSync(b, { verifyCrc: false }) },
+  { name: 'seam_step.safetensors', bytes: readFileSync(goldenPath('seam_step.safetensors')), parse: (b) => readStateDictSync(b) },
   { name: 'views.pt(no-crc)', bytes: readFileSync(fixture('views.pt')), parse: (b) => readStateDictSync(b, { verifyCrc: false }) },
   { name: 'views.legacy.pt', bytes: readFileSync(fixture('views.legacy.pt')), parse: (b) => readStateDictSync(b) },
   { name: 'dataparallel.pt(no-crc)', bytes: readFileSync(fixture('dataparallel.pt')), parse: (b) => readStateDictSync(b, { verifyCrc: false }) },

@@ -1,6 +1,7 @@
 /** Shared helpers for the io tests. */
 import { expect } from 'vitest';
-export { GOLDEN, golden, fixture, tmp } from './shared.js';
+export { goldenPath, fixture, tmp } from './shared.js';
+export { itNeeds } from './golden.js';
 import type { RawTensor, StateDict } from '../../src/io/types.js';
 
 

@@ -13,14 +13,14 @@ import { Conv2d, Linear } from '../../src/nn/index.js';
 import { crossEntropy } from '../../src/ops/index.js';
 import { attachMasks } from '../../src/seam/masks.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { goldenPath, loadGolden, relErr, TOL_CONV_GEMM } from '../helpers/golden.js';
+import { goldenPath, itNeeds, loadGolden, relErr, TOL_CONV_GEMM } from '../helpers/golden.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'seam-onnx-import-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('ONNX graphs exported by PyTorch', () => {
   for (const name of ['cifar10_resnet20', 'resnet_bottleneck_1111_w16']) {
-    it(`${name}.onnx reproduces the PyTorch logits`, () => {
+    itNeeds([`golden/${name}.onnx`], `${name}.onnx reproduces the PyTorch logits`, () => {
       const loaded = loadModel(goldenPath(`${name}.onnx`));
       expect(loaded.format).toBe('onnx');
       expect(loaded.arch).toBe('onnx-graph');
@@ -33,7 +33,7 @@ describe('ONNX graphs exported by PyTorch', () => {
     });
   }
 
-  it('names the layers after the PyTorch modules (scopes and initializer names)', () => {
+  itNeeds(['golden/resnet_bottleneck_1111_w16.onnx'], 'names the layers after the PyTorch modules (scopes and initializer names)', () => {
     const keys = [...loadModel(goldenPath('resnet_bottleneck_1111_w16.onnx')).model.stateDict().keys()];
     for (const k of ['conv1.weight', 'layer1.0.conv3.weight', 'layer4.0.downsample.0.weight', 'fc.weight', 'fc.bias']) expect(keys).toContain(k);
     expect(keys.every((k) => /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/.test(k))).toBe(true);

@@ -6,7 +6,7 @@ import {
 } from '../../src/io/safetensors.js';
 import { floatToHalf, halfToFloat, toFloat32 } from '../../src/io/dtype.js';
 import type { RawTensor, StateDict } from '../../src/io/types.js';
-import { expectError, expectSameStateDict, f32, golden, tmp } from '../helpers/io.js';
+import { expectError, expectSameStateDict, f32, goldenPath, tmp } from '../helpers/io.js';
 
 /** A safetensors file from a hand-written header object and data bytes. */
 function craft(header: unknown, data: Uint8Array | number = 0, rawHeader?: string): Uint8Array {
@@ -22,19 +22,19 @@ function craft(header: unknown, data: Uint8Array | number = 0, rawHeader?: strin
 describe('safetensors', () => {
   it('reads the golden files three ways with identical results', async () => {
     for (const f of ['cifar10_resnet20.safetensors', 'ops.safetensors', 'seam_step.safetensors']) {
-      const a = readSafetensorsSync(golden(f));
-      const b = parseSafetensors(readFileSync(golden(f)));
-      const c = await readSafetensors(golden(f));
+      const a = readSafetensorsSync(goldenPath(f));
+      const b = parseSafetensors(readFileSync(goldenPath(f)));
+      const c = await readSafetensors(goldenPath(f));
       expectSameStateDict(a.tensors, b.tensors);
       expectSameStateDict(a.tensors, c.tensors);
       expect(a.metadata).toEqual(c.metadata);
     }
-    const r = readSafetensorsSync(golden('cifar10_resnet20.safetensors'));
+    const r = readSafetensorsSync(goldenPath('cifar10_resnet20.safetensors'));
     expect(r.tensors.size).toBe(128);
     expect(r.tensors.get('conv1.weight')!.shape).toEqual([16, 3, 3, 3]);
     expect(r.tensors.get('bn1.num_batches_tracked')!.dtype).toBe('i64');
     expect(r.tensors.get('fc.weight')!.shape).toEqual([10, 64]);
-    const ops = readSafetensorsSync(golden('ops.safetensors'));
+    const ops = readSafetensorsSync(goldenPath('ops.safetensors'));
     expect(JSON.parse(ops.metadata.cases!)).toHaveProperty('conv_k3s1p1');
   });
 
@@ -72,7 +72,7 @@ describe('safetensors', () => {
   });
 
   it('golden resnet20 round-trips byte for byte in tensors', () => {
-    const a = readSafetensorsSync(golden('cifar10_resnet20.safetensors'));
+    const a = readSafetensorsSync(goldenPath('cifar10_resnet20.safetensors'));
     const b = parseSafetensors(serializeSafetensors(a.tensors, a.metadata));
     for (const [k, t] of a.tensors) expect(b.tensors.get(k)).toEqual(t);
   });
@@ -120,7 +120,7 @@ describe('safetensors', () => {
 
   it('reports truncation of a real file when reading from disk', () => {
     const dir = tmp();
-    const bytes = readFileSync(golden('cifar10_resnet20.safetensors'));
+    const bytes = readFileSync(goldenPath('cifar10_resnet20.safetensors'));
     const p = join(dir, 'cut.safetensors');
     writeFileSync(p, bytes.subarray(0, bytes.length - 100));
     expectError(() => readSafetensorsSync(p), /cut\.safetensors: tensor "fc\.weight": data_offsets \[\d+, \d+\] out of range/);

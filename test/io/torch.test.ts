@@ -7,16 +7,16 @@ import { serializeTorch, writeTorchFile } from '../../src/io/torch-write.js';
 import { readSafetensorsSync } from '../../src/io/safetensors.js';
 import { toFloat32 } from '../../src/io/dtype.js';
 import type { RawTensor, StateDict } from '../../src/io/types.js';
-import { expectError, expectSameStateDict, f32, fixture, golden, tmp } from '../helpers/io.js';
+import { expectError, expectSameStateDict, f32, fixture, goldenPath, itNeeds, tmp } from '../helpers/io.js';
 
-const resnet20 = (): StateDict => readSafetensorsSync(golden('cifar10_resnet20.safetensors')).tensors;
+const resnet20 = (): StateDict => readSafetensorsSync(goldenPath('cifar10_resnet20.safetensors')).tensors;
 
 describe('torch .pt reader', () => {
   it('all four resnet20 variants (zip, legacy, wrapped, safetensors) give identical tensors', () => {
     const ref = resnet20();
-    const zip = readTorchFile(golden('cifar10_resnet20.pt'));
-    const legacy = readTorchFile(golden('cifar10_resnet20.legacy.pt'));
-    const wrapped = readTorchFile(golden('cifar10_resnet20.wrapped.pt'));
+    const zip = readTorchFile(goldenPath('cifar10_resnet20.pt'));
+    const legacy = readTorchFile(goldenPath('cifar10_resnet20.legacy.pt'));
+    const wrapped = readTorchFile(goldenPath('cifar10_resnet20.wrapped.pt'));
     expect([zip.format, legacy.format, wrapped.format]).toEqual(['zip', 'legacy', 'zip']);
     expect(wrapped.container).toBe('state_dict');
     expect(wrapped.extra).toEqual({ epoch: 7, best_acc: 0.91 });
@@ -25,26 +25,32 @@ describe('torch .pt reader', () => {
     expect(zip.stateDict.get('layer2.0.downsample.0.weight')!.shape).toEqual([32, 16, 1, 1]);
   });
 
-  it('reads the other golden checkpoints with the right keys, shapes and dtypes', () => {
-    const vgg = readTorchFile(golden('cifar100_vgg16_bn.pt')).stateDict;
+  itNeeds(['golden/cifar100_vgg16_bn.pt'], 'reads the golden VGG16-BN checkpoint with the right keys and shapes', () => {
+    const vgg = readTorchFile(goldenPath('cifar100_vgg16_bn.pt')).stateDict;
     expect(vgg.size).toBe(97);
     expect(vgg.get('features.0.weight')!.shape).toEqual([64, 3, 3, 3]);
     expect(vgg.get('classifier.6.weight')!.shape).toEqual([100, 512]);
     expect([...vgg.keys()].filter((k) => k.startsWith('features.') && k.endsWith('.weight')).length).toBe(26);
+  });
 
-    const r18 = readTorchFile(golden('resnet18_10cls.pt')).stateDict;
+  itNeeds(['golden/resnet18_10cls.pt'], 'reads the float16 ResNet18 checkpoint: widened to float32 or kept as float16', () => {
+    const r18 = readTorchFile(goldenPath('resnet18_10cls.pt')).stateDict;
     expect(r18.get('conv1.weight')!).toMatchObject({ dtype: 'f32', shape: [64, 3, 7, 7] });
     expect(r18.get('fc.weight')!.shape).toEqual([10, 512]);
     expect(r18.get('bn1.num_batches_tracked')!.dtype).toBe('i64');
-    const raw = readTorchFile(golden('resnet18_10cls.pt'), { keepDtype: true }).stateDict;
+    const raw = readTorchFile(goldenPath('resnet18_10cls.pt'), { keepDtype: true }).stateDict;
     expect(raw.get('conv1.weight')!.dtype).toBe('f16');
     expect(toFloat32(raw.get('conv1.weight')!)).toEqual(r18.get('conv1.weight')!.data);
+  });
 
-    const bott = readTorchFile(golden('resnet_bottleneck_1111_w16.pt')).stateDict;
+  itNeeds(['golden/resnet_bottleneck_1111_w16.pt'], 'reads the bottleneck ResNet checkpoint with the right shapes', () => {
+    const bott = readTorchFile(goldenPath('resnet_bottleneck_1111_w16.pt')).stateDict;
     expect(bott.get('layer1.0.conv3.weight')!.shape).toEqual([256, 16, 1, 1]);
     expect(bott.get('fc.weight')!.shape).toEqual([10, 2048]);
+  });
 
-    const masks = readTorchFile(golden('cifar10_resnet20.seam_masks.pt')).stateDict;
+  it('reads the SeaM mask file with the right keys and shapes', () => {
+    const masks = readTorchFile(goldenPath('cifar10_resnet20.seam_masks.pt')).stateDict;
     expect(masks.get('layer1.0.conv1.weight_mask')!.shape).toEqual([16, 16, 3, 3]);
     expect(masks.get('fc.bias_mask')!.shape).toEqual([10]);
     expect(masks.get('module_head.1.weight')!.shape).toEqual([2, 10]);
@@ -119,14 +125,14 @@ describe('torch .pt reader', () => {
       'assert all(torch.equal(w[k], g[k]) for k in g) and list(w) == list(g)',
       'print("ok")',
     ].join('\n');
-    const out = execFileSync('/usr/bin/python3', ['-c', script, fixture('views.pt'), join(dir, 'views.pt'), join(dir, 'r20.pt'), golden('cifar10_resnet20.pt')]);
+    const out = execFileSync('/usr/bin/python3', ['-c', script, fixture('views.pt'), join(dir, 'views.pt'), join(dir, 'r20.pt'), goldenPath('cifar10_resnet20.pt')]);
     expect(out.toString().trim()).toBe('ok');
   });
 
   it('gives clear errors for truncated, corrupted and unsafe checkpoints', () => {
     const dir = tmp();
-    const zip = readFileSync(golden('cifar10_resnet20.pt'));
-    const legacy = readFileSync(golden('cifar10_resnet20.legacy.pt'));
+    const zip = readFileSync(goldenPath('cifar10_resnet20.pt'));
+    const legacy = readFileSync(goldenPath('cifar10_resnet20.legacy.pt'));
     expectError(() => readTorchFile(zip.subarray(0, 5000), { name: 'cut.pt' }), /cut\.pt: no end-of-central-directory record/);
     expectError(() => readTorchFile(legacy.subarray(0, legacy.length - 10), { name: 'cut.legacy.pt' }), /cut\.legacy\.pt: (truncated before the size of storage \d+|storage \d+ \(\d+ bytes at offset \d+\) runs past the end)/);
     expectError(() => readTorchFile(legacy.subarray(0, 3000), { name: 'c.pt' }), /pickle c\.pt:data: truncated stream/);

@@ -6,7 +6,7 @@ import { ZipReader } from '../../src/io/zip.js';
 import { buildZip, writeZipSync } from '../../src/io/zipwrite.js';
 import { bufferSource, fileSource } from '../../src/io/source.js';
 import { crc32, crc32Js } from '../../src/io/crc32.js';
-import { expectError, golden, tmp } from '../helpers/io.js';
+import { expectError, goldenPath, tmp } from '../helpers/io.js';
 
 /** A one-entry deflated archive built by hand (our writer only stores). */
 function deflatedZip(name: string, content: Uint8Array): Uint8Array {
@@ -28,7 +28,7 @@ function deflatedZip(name: string, content: Uint8Array): Uint8Array {
 
 describe('zip', () => {
   it('reads the golden torch archive: names, stored entries, 64-byte aligned data', () => {
-    const z = new ZipReader(fileSource(golden('cifar10_resnet20.pt')));
+    const z = new ZipReader(fileSource(goldenPath('cifar10_resnet20.pt')));
     expect(z.entries.length).toBe(130);
     expect(z.names[0]).toBe('cifar10_resnet20/data.pkl');
     expect(new TextDecoder().decode(z.read('cifar10_resnet20/version')).trim()).toBe('3');
