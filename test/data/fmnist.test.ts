@@ -9,9 +9,7 @@ import { binaryProblem, classListProblem, scoreOriginal } from '../../src/data/p
 import { describeNeeds } from '../helpers/golden.js';
 import { FMNIST, FMNIST_DIR } from '../helpers/shared.js';
 
-const FILES = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
-
-describeNeeds(FILES.map((f) => `${FMNIST}/${f}`), 'Fashion-MNIST (IDX, gz)', () => {
+describeNeeds([FMNIST], 'Fashion-MNIST (IDX, gz)', () => {
   let fm: Splits<ArrayDataset>;
   beforeAll(async () => {
     fm = await loadIdxDir(FMNIST_DIR, { name: 'fashion-mnist' });
