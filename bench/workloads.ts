@@ -1,6 +1,8 @@
 // The workloads of ../shared/BENCHMARKS.md: GEMM, a SeaM step, dense and planned (dense or pruned)
 // inference, onnxruntime on the same models, loading the VGG16 checkpoint, a SeaM epoch and the data
-// pipeline on Fashion-MNIST (the last three read ../shared, SEAM_SHARED overrides).
+// pipeline on Fashion-MNIST (the last three read ../shared, SEAM_SHARED overrides); the start-up cost
+// of importing the package.
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -197,4 +199,23 @@ export async function benchFmnist(o: { warmup?: number; reps?: number } = {}): P
   const rates = await epochRates(dl, o.warmup ?? 3, o.reps ?? 10);
   process.stderr.write(`fmnist crop+flip+normalise b64: median ${median(rates).toFixed(0)} img/s over ${rates.length} epochs\n`);
   return median(rates);
+}
+
+/** Median wall ms of fresh `node` processes, interleaved: a bare start (`node -e ""`) and one that imports
+ *  the package as a user does (`import 'seam'`: the built dist/ and its addon). */
+export function importTimes(reps = 10, warmup = 2): { bare: number; imported: number } {
+  const start = (args: string[]): number => {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`bench: node ${args.join(' ')} failed (is dist/ built? npm run build:ts): ${r.stderr}`);
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  const bare: number[] = [];
+  const imported: number[] = [];
+  for (let i = 0; i < warmup + reps; i++) {
+    const b = start(['-e', '']);
+    const m = start(['--input-type=module', '-e', "import 'seam'"]);
+    if (i >= warmup) [bare[bare.length], imported[imported.length]] = [b, m];
+  }
+  return { bare: median(bare), imported: median(imported) };
 }

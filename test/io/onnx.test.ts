@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { parseOnnx, readOnnx, serializeOnnx, writeOnnx, type OnnxGraph } from '../../src/io/onnx.js';
 import { readTorchFile } from '../../src/io/torch.js';
 import { floatToHalf } from '../../src/io/dtype.js';
-import { ModelProtoType } from '../../src/io/onnx-schema.js';
+import { modelProtoType } from '../../src/io/onnx-schema.js';
 import { expectError, f32, goldenPath, itNeeds, tmp } from '../helpers/io.js';
+
+const encodeModel = (m: object): Uint8Array => modelProtoType().encode(modelProtoType().fromObject(m)).finish();
 
 describe('onnx', () => {
   it('parses the golden resnet20 export: opset, dynamic batch, initializers, nodes and attributes', () => {
@@ -90,14 +92,14 @@ describe('onnx', () => {
         ],
       },
     };
-    writeFileSync(join(dir, 'm', 'x.onnx'), ModelProtoType.encode(ModelProtoType.fromObject(model)).finish());
+    writeFileSync(join(dir, 'm', 'x.onnx'), encodeModel(model));
     const g = readOnnx(join(dir, 'm', 'x.onnx'));
     expect([...g.initializers.get('fd')!.data]).toEqual([1.5, -2]);
     expect([...g.initializers.get('i64')!.data]).toEqual([-3n, 2n ** 40n]);
     expect(g.initializers.get('h')).toEqual({ dtype: 'f16', shape: [1], data: Uint16Array.from([0x4000]) });
     expect([...g.initializers.get('ext')!.data]).toEqual([9, 8, 7, 6]);
     const escaped = { ...model, graph: { ...model.graph, initializer: [{ ...model.graph.initializer[3]!, external_data: [{ key: 'location', value: '../../etc/passwd' }] }] } };
-    writeFileSync(join(dir, 'm', 'y.onnx'), ModelProtoType.encode(ModelProtoType.fromObject(escaped)).finish());
+    writeFileSync(join(dir, 'm', 'y.onnx'), encodeModel(escaped));
     expectError(() => readOnnx(join(dir, 'm', 'y.onnx')), /initializer "ext": external data location "..\/..\/etc\/passwd" leaves the model's folder/);
   });
 
@@ -106,10 +108,10 @@ describe('onnx', () => {
     expectError(() => parseOnnx(bytes.subarray(0, bytes.length - 1000), { name: 'cut.onnx' }), /onnx cut\.onnx: not a valid ONNX protobuf/);
     expectError(() => parseOnnx(Buffer.from([0x08, 0x07]), { name: 'e.onnx' }), /onnx e\.onnx: the model has no graph/);
     const bad = { ir_version: 7, opset_import: [{ domain: '', version: 13 }], graph: { initializer: [{ name: 'w', dims: [4], data_type: 1, raw_data: new Uint8Array(12) }] } };
-    expectError(() => parseOnnx(ModelProtoType.encode(ModelProtoType.fromObject(bad)).finish()), /initializer "w": raw_data holds 12 bytes, f32 \[4\] needs 16/);
+    expectError(() => parseOnnx(encodeModel(bad)), /initializer "w": raw_data holds 12 bytes, f32 \[4\] needs 16/);
     const str = { ...bad, graph: { initializer: [{ name: 's', dims: [1], data_type: 8 }] } };
-    expectError(() => parseOnnx(ModelProtoType.encode(ModelProtoType.fromObject(str)).finish()), /initializer "s": unsupported tensor data type 8/);
+    expectError(() => parseOnnx(encodeModel(str)), /initializer "s": unsupported tensor data type 8/);
     const huge = { ...bad, graph: { initializer: [{ name: 'h', dims: [1e12, 1e6], data_type: 1, raw_data: new Uint8Array(4) }] } };
-    expectError(() => parseOnnx(ModelProtoType.encode(ModelProtoType.fromObject(huge)).finish()), /initializer "h": /);
+    expectError(() => parseOnnx(encodeModel(huge)), /initializer "h": /);
   });
 });
