@@ -3,28 +3,34 @@
 // Wraps every native function with a timer keyed by name (and conv shape), prints the top entries.
 // On cuda the addon's kernel profiler is on too: each launch is synchronised, so a call's time is
 // its device time, and the per-kernel table follows.
+import { cpu as cpuBackend } from '../../src/backend/cpu.js';
 import { cudaNative } from '../../src/backend/cuda-native.js';
 import type { Device } from '../../src/tensor/tensor.js';
 import { native } from '../../src/native.js';
 import { inferWorkload, seamStepWorkload } from '../workloads.js';
 
 const stats = new Map<string, { n: number; ms: number }>();
-const nat = native as unknown as Record<string, unknown>;
-for (const k of Object.keys(nat)) {
-  const f = nat[k];
-  if (typeof f !== 'function') continue;
-  nat[k] = (...args: unknown[]) => {
-    let key = k;
-    const p = args.find((a) => a instanceof Int32Array && a.length === 14) as Int32Array | undefined;
-    if (k.startsWith('conv2d') && p) key += ` ${Array.from(p).slice(0, 9).join(',')}`;
-    else if (k.startsWith('batchNorm2d')) key += ` n${args[8]} c${args[9]} hw${args[10]}`;
-    const t0 = performance.now();
-    const r = (f as (...a: unknown[]) => unknown)(...args);
-    const s = stats.get(key) ?? { n: 0, ms: 0 };
-    s.n++; s.ms += performance.now() - t0;
-    stats.set(key, s);
-    return r;
-  };
+// The CPU backend's kernel table (what the ops call) and the addon itself (the inference engine
+// calls it directly); the fused kernels are the addon's own functions.
+for (const table of [cpuBackend.k, native] as unknown as Record<string, unknown>[]) wrapAll(table);
+
+function wrapAll(table: Record<string, unknown>): void {
+  for (const k of Object.keys(table)) {
+    const f = table[k];
+    if (typeof f !== 'function') continue;
+    table[k] = (...args: unknown[]) => {
+      let key = k;
+      const p = args.find((a) => a instanceof Int32Array && a.length === 14) as Int32Array | undefined;
+      if (k.startsWith('conv2d') && p) key += ` ${Array.from(p).slice(0, 9).join(',')}`;
+      else if (k.startsWith('batchNorm2d')) key += ` n${args[8]} c${args[9]} hw${args[10]}`;
+      const t0 = performance.now();
+      const r = (f as (...a: unknown[]) => unknown)(...args);
+      const s = stats.get(key) ?? { n: 0, ms: 0 };
+      s.n++; s.ms += performance.now() - t0;
+      stats.set(key, s);
+      return r;
+    };
+  }
 }
 const which = process.argv[2] ?? 'step-resnet20';
 const reps = Number(process.argv[3] ?? 5);

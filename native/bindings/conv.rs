@@ -2,9 +2,9 @@
 //! Every buffer length is checked against the params before a kernel runs.
 
 use crate::export_fns;
-use crate::kernels::conv::{conv2d_backward_data, conv2d_backward_weight, conv2d_forward, conv2d_forward_epi};
-use crate::kernels::conv_epilogue::Epilogue;
-use crate::kernels::im2col::ConvShape;
+use crate::kernels::conv::conv2d::{conv2d_backward_data, conv2d_backward_weight, conv2d_forward, conv2d_forward_epi};
+use crate::kernels::conv::epilogue::Epilogue;
+use crate::kernels::conv::im2col::ConvShape;
 use crate::napi::{napi_env, napi_value, Args, OpResult, Ret};
 
 fn shape(a: &mut Args, i: usize) -> Result<ConvShape, String> {

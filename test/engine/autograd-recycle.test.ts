@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { backward } from '../../src/autograd/backward.js';
 import * as ops from '../../src/ops/index.js';
-import { spareFloatCount } from '../../src/ops/util.js';
+import { spareFloatCount } from '../../src/backend/cpu-pool.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { Rng } from '../../src/util/rng.js';
 

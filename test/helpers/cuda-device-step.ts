@@ -16,7 +16,7 @@ import { deviceMemory, emptyDeviceCache } from '../../src/backend/allocator.js';
 import { cudaNative } from '../../src/backend/cuda-native.js';
 import { deviceScope } from '../../src/backend/storage.js';
 import {
-  AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential, manualSeed
+  AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential, manualSeed
 } from '../../src/nn/index.js';
 import * as ops from '../../src/ops/index.js';
 import { Adam, SGD } from '../../src/optim/index.js';
@@ -25,6 +25,7 @@ import { Tensor, type Device } from '../../src/tensor/tensor.js';
 import { Rng } from '../../src/util/rng.js';
 import { binaryProblem, DataLoader, syntheticSplits, type TransformSpec } from '../../src/data/index.js';
 import { CifarResNet } from '../../src/models/cifar-resnet.js';
+import { CifarVGG } from '../../src/models/cifar-vgg.js';
 import { reengineer } from '../../src/seam/search.js';
 import { expectClose } from './cuda-parity.js';
 
@@ -240,6 +241,36 @@ export function defineDeviceTests(): void {
     };
     const c = run('cpu');
     run('cuda').forEach((d, i) => expectClose(`output ${i}`, d, c[i], 1e-5, 1e-4));
+  });
+
+  it('eval-mode forward and backward with gradients on (zoo ResNet20 and VGG11) match the cpu', () => {
+    // BatchNorm parameters require grad here, so the fused eval kernels must not run on the cpu
+    // either; on cuda (no fused kernels) the separate ops run. Both give the same values and grads.
+    const run = (make: () => Module, device: Device): Float32Array[] => {
+      manualSeed(21);
+      const model = make();
+      const rng = new Rng(8);
+      for (const [, m] of model.namedModules()) {
+        if (!(m instanceof BatchNorm2d)) continue;
+        m.runningMean.f32.set(Array.from({ length: m.numFeatures }, () => rng.normal() * 0.1));
+        m.runningVar.f32.set(Array.from({ length: m.numFeatures }, () => 0.5 + rng.nextFloat()));
+      }
+      model.eval();
+      model.to(device);
+      const x = Tensor.randn([2, 3, 32, 32], new Rng(9)).to(device);
+      const logits = model.forward(x);
+      backward(ops.mean(logits));
+      const grads = [...model.namedParameters()].filter(([n]) => /(^|\.)(conv1|bn1|0|1)\.weight$/.test(n)).map(([, p]) => host(p.grad!));
+      model.to('cpu');
+      return [host(logits), ...grads];
+    };
+    for (const make of [() => new CifarResNet({ depth: 20 }), () => new CifarVGG({ depth: 11 })]) {
+      const c = run(make, 'cpu');
+      const d = run(make, 'cuda');
+      expect(d.length).toBe(c.length);
+      expect(c.length).toBeGreaterThan(2);
+      d.forEach((v, i) => expectClose(`${make().constructor.name} output ${i}`, v, c[i], 1e-4, 1e-3));
+    }
   });
 
   it('the SeaM search (reengineer) on cuda, killed after 2 epochs and resumed, follows the cpu run', async () => {
