@@ -12,15 +12,15 @@ import { countFlops } from '../seam/flops.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../util/rng.js';
 import { intFlag } from './args.js';
-import { parseCommand, type CommandSpec } from './command.js';
+import { COMMON_OPTIONS, parseCommand, type CommandSpec } from './command.js';
 
 export const BENCH_MODEL = {
   name: 'bench-model',
   summary: 'time a re-engineered model dense, sparse, compacted and compacted + sparse: ms per batch, speedup, FLOPs, parameters, file sizes',
   options: {
-    model: { value: 'FILE', required: true, help: 'the original model (.pt/.pth, safetensors, ONNX)' },
-    arch: { value: 'NAME', help: 'the zoo architecture', default: "guessed from the state_dict's keys and shapes" },
-    masks: { value: 'FILE', required: true, help: "the mask file `seam reengineer` wrote (DIR/masks.pt)" },
+    model: COMMON_OPTIONS.model,
+    arch: COMMON_OPTIONS.arch,
+    masks: COMMON_OPTIONS.masks,
     batch: { value: 'N', help: 'images per batch', default: '16' },
     'input-size': { value: 'N', help: 'input height and width', default: '32 for CIFAR models, else 224' },
     reps: { value: 'N', help: 'timed runs per variant (the median is reported)', default: '20' },

@@ -23,6 +23,14 @@ export interface CommandSpec {
 }
 
 type Opts<S extends CommandSpec> = S['options'];
+/** Options several commands share. */
+export const COMMON_OPTIONS = {
+  model: { value: 'FILE', required: true, help: 'the model: PyTorch .pt/.pth, safetensors or ONNX' },
+  arch: { value: 'NAME', help: 'the zoo architecture', default: "guessed from the state_dict's keys and shapes" },
+  masks: { value: 'FILE', required: true, help: 'the mask file `seam reengineer` wrote (DIR/masks.pt)' },
+  quiet: { help: 'no progress on stderr' },
+} as const satisfies Record<string, OptionSpec>;
+
 /** The parsed options: strings for options with a value (always present when required), booleans for flags. */
 export type Values<S extends CommandSpec> = { [K in keyof Opts<S> as Opts<S>[K] extends { required: true } ? K : never]: string } & {
   [K in keyof Opts<S> as Opts<S>[K] extends { required: true } ? never : K]?: Opts<S>[K] extends { value: string } ? string : boolean;

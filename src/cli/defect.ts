@@ -9,7 +9,7 @@ import { buildModel } from '../models/zoo.js';
 import { runDefectPipeline, type DefectOptions, type DefectResult } from '../seam/defect.js';
 import { parseNumberList } from '../data/spec.js';
 import { intFlag, numFlag, UsageError } from './args.js';
-import { parseCommand, type CommandSpec } from './command.js';
+import { COMMON_OPTIONS, parseCommand, type CommandSpec } from './command.js';
 import { DefectProgress } from './defect-progress.js';
 import { MODEL_DATA_OPTIONS } from './reengineer.js';
 
@@ -45,7 +45,7 @@ export const DEFECT = {
     clip: { value: 'LO,HI|pixel|none', help: 'clip range of adversarial inputs (write --clip=-2.2,2.2)', default: '-2.2,2.2' },
     'attack-samples': { value: 'N', help: 'test samples attacked', default: '500' },
     json: { help: "print the report's summary on stdout" },
-    quiet: { help: 'no progress on stderr' },
+    quiet: COMMON_OPTIONS.quiet,
   },
   example: 'seam defect --model examples/fmnist/fmnist_resnet20.pt --data mnist:/tmp/mnist --mean 0.2860 --std 0.3530 --train-samples 2000 --out runs/defect',
 } as const satisfies CommandSpec;

@@ -9,7 +9,7 @@ import { applyMaskFile, prunedStateDict, writeStateDict } from '../export/pruned
 import { loadModel } from '../models/load.js';
 import type { Module } from '../nn/index.js';
 import { intFlag, UsageError } from './args.js';
-import { parseCommand, type CommandSpec } from './command.js';
+import { COMMON_OPTIONS, parseCommand, type CommandSpec } from './command.js';
 
 const FORMATS = ['pt', 'safetensors', 'onnx', 'compact'] as const;
 type Format = (typeof FORMATS)[number];
@@ -18,15 +18,15 @@ export const EXPORT = {
   name: 'export',
   summary: 'apply a SeaM mask file to its model and write the re-engineered model (masked-out weights zero, head as module_head.1.*)',
   options: {
-    model: { value: 'FILE', required: true, help: 'the original model the masks were learned on (.pt/.pth, safetensors, ONNX)' },
-    arch: { value: 'NAME', help: 'the zoo architecture', default: "guessed from the state_dict's keys and shapes" },
-    masks: { value: 'FILE', required: true, help: "the mask file `seam reengineer` wrote (DIR/masks.pt)" },
+    model: COMMON_OPTIONS.model,
+    arch: COMMON_OPTIONS.arch,
+    masks: COMMON_OPTIONS.masks,
     format: { value: 'pt|safetensors|onnx|compact', help: 'output format', default: "from --out's extension (.safetensors, .onnx), else pt" },
     'compact-channels': { help: 'first remove the channels the masks made constant' },
     'input-size': { value: 'N', help: 'input height and width used to trace the model', default: '32 for CIFAR models, else 224' },
     out: { value: 'FILE', required: true, help: 'the file to write' },
     json: { help: 'print a summary object on stdout' },
-    quiet: { help: 'no progress on stderr' },
+    quiet: COMMON_OPTIONS.quiet,
   },
   example: 'seam export --model model.pt --masks runs/c0/masks.pt --format onnx --compact-channels --out pruned.onnx',
 } as const satisfies CommandSpec;

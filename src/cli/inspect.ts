@@ -1,14 +1,14 @@
 // `seam inspect FILE`: format, architecture guess, parameter count and a table of layers.
 import { loadModel } from '../models/load.js';
 import { Conv2d, Linear, BatchNorm2d } from '../nn/index.js';
-import { parseCommand, type CommandSpec } from './command.js';
+import { COMMON_OPTIONS, parseCommand, type CommandSpec } from './command.js';
 
 export const INSPECT = {
   name: 'inspect',
   summary: "a model file's format, guessed architecture, parameter count and layer table",
   positional: 'FILE',
   options: {
-    arch: { value: 'NAME', help: 'the zoo architecture', default: "guessed from the state_dict's keys and shapes" },
+    arch: COMMON_OPTIONS.arch,
     json: { help: 'print one JSON object instead of the table' },
   },
   example: 'seam inspect model.pt',

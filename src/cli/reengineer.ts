@@ -15,12 +15,12 @@ import { renderHtml, summaryTable, type Report } from '../seam/report.js';
 import { reengineer, type SearchOptions } from '../seam/search.js';
 import { SearchProgress } from './progress.js';
 import { intFlag, numFlag, UsageError } from './args.js';
-import { parseCommand, type CommandSpec } from './command.js';
+import { COMMON_OPTIONS, parseCommand, type CommandSpec } from './command.js';
 
 /** The options that name a model and a dataset, shared by reengineer and defect. */
 export const MODEL_DATA_OPTIONS = {
-  model: { value: 'FILE', required: true, help: 'the trained model: PyTorch .pt/.pth, safetensors or ONNX' },
-  arch: { value: 'NAME', help: 'the zoo architecture', default: "guessed from the state_dict's keys and shapes" },
+  model: COMMON_OPTIONS.model,
+  arch: COMMON_OPTIONS.arch,
   data: { value: 'KIND:PATH', required: true, help: 'the data: KIND cifar10, cifar100, mnist, fashion-mnist, idx or folder' },
   mean: { value: 'M[,M,M]', help: 'normalisation mean per channel', default: "the data kind's" },
   std: { value: 'S[,S,S]', help: 'normalisation standard deviation per channel', default: "the data kind's" },
@@ -47,7 +47,7 @@ export const REENGINEER = {
     out: { value: 'DIR', required: true, help: 'output folder' },
     resume: { help: 'continue the run whose checkpoint is in --out' },
     json: { help: 'print a summary object on the last line of stdout' },
-    quiet: { help: 'no progress on stderr' },
+    quiet: COMMON_OPTIONS.quiet,
   },
   example: 'seam reengineer --model examples/fmnist/fmnist_resnet20.pt --data fashion-mnist:examples/fmnist --target-class 0 --epochs 10 --out runs/c0',
 } as const satisfies CommandSpec;

@@ -4,14 +4,14 @@ import { noGrad } from '../autograd/node.js';
 import { readSafetensorsSync, writeSafetensorsSync } from '../io/safetensors.js';
 import { loadModel } from '../models/load.js';
 import { fromRaw, toRaw } from '../tensor/raw.js';
-import { parseCommand, type CommandSpec } from './command.js';
+import { COMMON_OPTIONS, parseCommand, type CommandSpec } from './command.js';
 
 export const RUN = {
   name: 'run',
   summary: 'the logits of a model (eval mode) on the tensor "input" of a safetensors file, written as "logits"',
   options: {
-    model: { value: 'FILE', required: true, help: 'the model (.pt/.pth, safetensors, ONNX)' },
-    arch: { value: 'NAME', help: 'the zoo architecture', default: "guessed from the state_dict's keys and shapes" },
+    model: COMMON_OPTIONS.model,
+    arch: COMMON_OPTIONS.arch,
     input: { value: 'IN.safetensors', required: true, help: 'holds "input", a float tensor [N, C, H, W]' },
     output: { value: 'OUT.safetensors', required: true, help: 'receives "logits"' },
   },
