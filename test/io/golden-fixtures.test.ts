@@ -12,7 +12,8 @@ describe('test/fixtures/golden', () => {
   });
 
   const absent = files.filter((f) => !sharedFile(`golden/${f}`));
-  const why = absent.length ? `skipped: ${absent.join(', ')} not found in ${SHARED_DIR ? `${SHARED_DIR}/golden` : 'a ../shared beside the checkout'}` : '';
+  const why = !SHARED_DIR ? 'skipped: no ../shared beside the checkout (SEAM_SHARED unset)'
+    : absent.length ? `skipped: ${absent.join(', ')} not found in ${SHARED_DIR}/golden` : '';
   it.skipIf(!!why)(`each equals its original in ../shared/golden${why ? ` (${why})` : ''}`, () => {
     for (const f of files) expect(readFileSync(fixture(`golden/${f}`)).equals(readFileSync(sharedFile(`golden/${f}`)!)), f).toBe(true);
   });
