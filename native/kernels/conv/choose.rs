@@ -178,3 +178,29 @@ pub(super) fn implicit(s: &ConvShape) -> bool {
 pub(super) fn outer_wgrad(s: &ConvShape) -> bool {
     s.kw == 3 && s.dw == 1 && s.og().is_multiple_of(16) && has_avx512()
 }
+
+/// Shapes the training step's sparse path (`sparse/train.rs`) may take: groups 1 (what the sparse
+/// kernel supports), not a strided 1x1 (a subsampling copy and a tiny GEMM: memory bound either
+/// way), and enough work per call for the packing to pay (1M+ dense multiply-adds).
+pub fn sparse_train_shape(s: &ConvShape) -> bool {
+    let strided_pointwise = s.kh == 1 && s.kw == 1 && (s.sh != 1 || s.sw != 1);
+    s.g == 1 && !strided_pointwise && s.n * s.o * s.ohw() * s.ckk() >= 1 << 20
+}
+
+/// Whether a training forward (or data gradient run as one) over weights with this kept fraction
+/// runs sparse: below the crossover measured for its kind of shape (`bench/tools/sparse-train.ts`,
+/// batch 64, 2 threads, dense vs sparse including the packing).
+pub fn sparse_train(s: &ConvShape, density: f64) -> bool {
+    sparse_train_shape(s) && density < sparse_train_crossover(s)
+}
+
+/// The kept fraction below which the sparse path is faster, by kind of shape.
+pub fn sparse_train_crossover(s: &ConvShape) -> f64 {
+    if s.ckk() <= 64 {
+        return 0.5; // thin layers: the dense GEMM runs far below its peak
+    }
+    if s.ohw() < 64 {
+        return 0.25; // small maps: lanes or panel lowering
+    }
+    0.45 // direct lowering
+}

@@ -15,6 +15,7 @@ use super::winograd;
 use crate::kernels::gemm::nt::sgemm_nt_acc;
 use crate::kernels::gemm::prepacked::{pack_a_full_par, packed_a_len, packed_b_len, sgemm_packed, sgemm_packed_a, sgemm_packed_b};
 use crate::kernels::gemm::sgemm::Scratch;
+use crate::kernels::sparse::train::{self as sparse_train, Pass};
 use crate::threads::{num_threads, parallel_for, run_shares, SharedMut};
 use std::cell::RefCell;
 
@@ -74,7 +75,7 @@ fn backward_data_as_forward(s: &ConvShape, t: &ConvShape, gy: &[f32], w: &[f32],
                 }
             }
         }
-        conv2d_forward(t, gy, wt, None, gx);
+        forward_pass(t, gy, wt, None, gx, None, Pass::DataGrad);
     });
 }
 
@@ -97,12 +98,19 @@ pub fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>,
 /// y = epi(conv(x, w) + bias): the epilogue (if any) runs on each chunk's outputs in cache.
 pub fn conv2d_forward_epi(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32],
                           epi: Option<&Epilogue>) {
+    forward_pass(s, x, w, bias, y, epi, Pass::Forward)
+}
+
+/// The forward, also run for the data gradient (`pass`): over the kept weights only when
+/// `sparse::train` takes it, else by the algorithm `choose::forward` picks.
+fn forward_pass(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32], epi: Option<&Epilogue>,
+                pass: Pass) {
     check_lens(s, &[("x", x.len(), s.x_len()), ("w", w.len(), s.w_len()), ("y", y.len(), s.y_len())]);
     if let Some(b) = bias {
         check_lens(s, &[("bias", b.len(), s.o)]);
     }
     let (og, k, ohw) = (s.og(), s.ckk(), s.ohw());
-    if s.n == 0 {
+    if s.n == 0 || sparse_train::try_forward(s, x, w, bias, y, epi, pass) {
         return;
     }
     let algo = choose::forward(s);
@@ -221,6 +229,7 @@ pub fn conv2d_backward_data(s: &ConvShape, gy: &[f32], w: &[f32], gx: &mut [f32]
     if let DataGrad::AsForward(t) = choose::data_grad(s) {
         return backward_data_as_forward(s, &t, gy, w, gx);
     }
+    sparse_train::record(s, Pass::DataGrad, 1.0, false);
     // W_g^T (ckk x og), packed once: gcol = W_g^T * gy_g.
     let pal = packed_a_len(k, og);
     WPACK.with(|wp| {

@@ -36,6 +36,16 @@ impl<'a> Epilogue<'a> {
         Epilogue { ab: (0..o).map(|i| (1.0, bias.map_or(0.0, |b| b[i]))).collect(), res }
     }
 
+    /// (a, b) of output channel o: y = relu(conv * a + b [+ res]).
+    pub fn affine(&self, o: usize) -> (f32, f32) {
+        self.ab[o]
+    }
+
+    /// The residual added before the ReLU, if any.
+    pub fn residual(&self) -> Option<&'a [f32]> {
+        self.res
+    }
+
     /// Applies the map to every output channel of images b0..b0+bc; `yc` holds those images.
     pub fn apply(&self, s: &ConvShape, yc: &mut [f32], b0: usize, bc: usize) {
         for b in 0..bc {

@@ -248,18 +248,27 @@ pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], r
     }
     validate(op, s, g, row_ptr, offs, vals)?;
     ep.check(op, s)?;
+    sparse_conv_run(s, g, x, row_ptr, offs, vals, ep, y);
+    Ok(())
+}
+
+/// `sparse_conv_forward` after its checks: the CSR must come from `csr::pack` (or the same
+/// offsets) for this shape and lowering, and every length must match the shape.
+#[allow(clippy::too_many_arguments)]
+pub fn sparse_conv_run(s: &ConvShape, g: &SparseGeom, x: &[f32], row_ptr: &[i32], offs: &[i32], vals: &[f32],
+                       ep: &Epilogue, y: &mut [f32]) {
     if s.n == 0 {
-        return Ok(());
+        return;
     }
     if g.mode == Lowering::Lanes {
         lanes_forward(s, g, x, row_ptr, offs, vals, ep, y);
-        return Ok(());
+        return;
     }
     let t = g.tile;
     let threads = num_threads();
     if g.mode == Lowering::Direct && threads > 1 && (s.n.is_multiple_of(threads) || s.n >= 4 * threads) {
         direct_by_image(s, g, x, row_ptr, offs, vals, ep, y, threads);
-        return Ok(());
+        return;
     }
     let direct = g.mode == Lowering::Direct;
     let (tiles, src_len) = if direct {
@@ -314,7 +323,6 @@ pub fn sparse_conv_forward(op: &str, s: &ConvShape, g: &SparseGeom, x: &[f32], r
         })
     };
     run_shares(units, |_, range| work(range));
-    Ok(())
 }
 
 /// Direct lowering in one pass over the pool (batches of at least one image per thread): each
