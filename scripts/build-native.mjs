@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// The native addon: built from source with cargo, or the prebuilt one shipped in the package.
+// The native addon: built from source (with @napi-rs/cli when it is installed, as in a development
+// checkout; plain cargo otherwise, as when the package is installed from the registry), or the
+// prebuilt one shipped in the package.
 //   node scripts/build-native.mjs              build from source (release) into build/Release/seam.node
 //   node scripts/build-native.mjs --prebuild   build the portable prebuild into prebuilds/<platform>-<arch>/
 //   node scripts/build-native.mjs --if-missing npm's install step: use a prebuild that loads here, else a
@@ -7,8 +9,8 @@
 // Building from source is forced by SEAM_BUILD_FROM_SOURCE=1 or `npm install --build-from-source`.
 // node-gyp-build (src/native.ts) loads build/Release/*.node when present, else the prebuild.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const localDir = join(root, 'build', 'Release');
@@ -32,9 +34,19 @@ function probe(file) {
   return { ok: false, why: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').find((l) => /Error/.test(l)) ?? 'it does not load' };
 }
 
-/** cargo build --release of the cdylib; returns the built library. Never adds target-cpu flags: the
- *  kernels pick AVX-512 / AVX2 / portable code at run time, so the library runs on any x86-64 CPU. */
-function cargoBuild() {
+/** Builds the release cdylib into `out`: `napi build` (the project's build driver) when
+ *  @napi-rs/cli is installed, else cargo. Never adds target-cpu flags: the kernels pick AVX-512 /
+ *  AVX2 / portable code at run time, so the library runs on any x86-64 CPU. */
+function compile(out) {
+  const napi = join(root, 'node_modules', '.bin', 'napi');
+  mkdirSync(dirname(out), { recursive: true });
+  if (existsSync(napi)) {
+    // writes <napi.binaryName>.node (package.json) into the output folder
+    execFileSync(napi, ['build', '--release', '--output-dir', dirname(out)], { cwd: root, stdio: 'inherit' });
+    const built = join(dirname(out), 'seam.node');
+    if (built !== out) renameSync(built, out);
+    return out;
+  }
   const cargo = spawnSync('cargo', ['--version'], { encoding: 'utf8' });
   if (cargo.error || cargo.status !== 0) {
     console.error(
@@ -45,14 +57,12 @@ function cargoBuild() {
   }
   execFileSync('cargo', ['build', '--release', '--lib'], { cwd: root, stdio: 'inherit' });
   const ext = process.platform === 'darwin' ? 'dylib' : process.platform === 'win32' ? 'dll' : 'so';
-  return join(root, 'target', 'release', `${process.platform === 'win32' ? '' : 'lib'}seam_native.${ext}`);
+  copyFileSync(join(root, 'target', 'release', `${process.platform === 'win32' ? '' : 'lib'}seam_native.${ext}`), out);
+  return out;
 }
 
 function buildLocal() {
-  const lib = cargoBuild();
-  mkdirSync(localDir, { recursive: true });
-  copyFileSync(lib, join(localDir, 'seam.node'));
-  return join(localDir, 'seam.node');
+  return compile(join(localDir, 'seam.node'));
 }
 
 function buildPrebuild() {
@@ -63,10 +73,7 @@ function buildPrebuild() {
     const p = join(root, f);
     if (existsSync(p) && /target-cpu|target-feature/.test(readFileSync(p, 'utf8'))) throw new Error(`seam prebuild: ${f} sets target-cpu or target-feature`);
   }
-  const lib = cargoBuild();
-  mkdirSync(prebuildDir, { recursive: true });
-  const out = join(prebuildDir, PREBUILD_NAME);
-  copyFileSync(lib, out);
+  const out = compile(join(prebuildDir, PREBUILD_NAME));
   // symbols and debug info are not needed to run (the N-API entry point is a dynamic symbol, kept)
   if (process.platform === 'linux' && spawnSync('strip', ['--strip-unneeded', out]).status !== 0) say('strip failed or is missing; the prebuild keeps its symbols');
   const p = probe(out);
