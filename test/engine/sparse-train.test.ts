@@ -30,12 +30,13 @@ function withMode<T>(mode: SparseConvMode, f: () => T): T {
   }
 }
 
-// [N, C, H, O, K, stride, pad] (each 1M+ multiply-adds, so the sparse path may take it): direct
-// (32x32, stride 1 and 2), lanes (4x4, batch 16+), panels (4x4 at batch 6), a 1x1, the 3-channel
-// first layer; the data gradient runs sparse where it runs as a forward (stride 1, 8+ channels).
+// [N, C, H, O, K, stride, pad] (each 1M+ multiply-adds and 64+ weights per output channel, so
+// the sparse path may take it): direct (32x32, stride 1 and 2), lanes (4x4, batch 16+), panels
+// (4x4 at batch 6), a 1x1, 8 input channels; the data gradient runs sparse where it runs as a
+// forward (stride 1, 8+ channels).
 const shapes: [number, number, number, number, number, number, number][] = [
   [4, 16, 32, 16, 3, 1, 1], [8, 16, 17, 24, 3, 2, 1], [16, 64, 4, 32, 3, 1, 1], [6, 32, 4, 48, 3, 1, 1],
-  [16, 32, 8, 32, 1, 1, 0], [4, 3, 32, 16, 3, 1, 1],
+  [16, 64, 8, 32, 1, 1, 0], [4, 8, 32, 16, 3, 1, 1],
 ];
 
 describe('sparse training convolutions', () => {
@@ -75,6 +76,15 @@ describe('sparse training convolutions', () => {
       });
     }
   }
+
+  it('a thin first layer (27 weights per output channel) stays dense even when sparse is forced', () => {
+    const params = Int32Array.from([16, 3, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1]);
+    withMode('on', () => {
+      convFlops(true);
+      native.conv2dForward(randn(16 * 3 * 1024), keep(randn(16 * 27), 0.05), null, new Float32Array(16 * 16 * 1024), params);
+      expect(sparseForwardShare(convFlops(true))).toBe(0);
+    });
+  });
 
   it('auto runs dense weights dense and very sparse ones sparse, and the trace says which', () => {
     const params = Int32Array.from([8, 32, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1]);
