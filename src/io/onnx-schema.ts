@@ -4,7 +4,8 @@
  * TensorProto (raw_data and typed fields, external data), ValueInfoProto, TypeProto with tensor shapes,
  * OperatorSetIdProto. Unknown fields in a file (training info, functions, ...) are skipped by the decoder.
  */
-import protobuf from 'protobufjs/light.js';
+import { createRequire } from 'node:module';
+import type * as Protobuf from 'protobufjs/light.js';
 
 const packed = { packed: true };
 const unpacked = { packed: false };
@@ -105,9 +106,26 @@ const descriptor = {
   },
 };
 
-const root = protobuf.Root.fromJSON(descriptor);
-export const ModelProtoType = root.lookupType('onnx.ModelProto');
-export const TensorProtoType = root.lookupType('onnx.TensorProto');
+let modelProto: Protobuf.Type | null = null;
+let tensorProto: Protobuf.Type | null = null;
+
+/** The ModelProto message type. protobufjs loads on the first ONNX file read or written (it costs
+ *  ~50 ms of start-up that a user who never touches ONNX should not pay). */
+export function modelProtoType(): Protobuf.Type {
+  if (!modelProto) {
+    const protobuf = createRequire(import.meta.url)('protobufjs/light.js') as typeof Protobuf;
+    const root = protobuf.Root.fromJSON(descriptor);
+    modelProto = root.lookupType('onnx.ModelProto');
+    tensorProto = root.lookupType('onnx.TensorProto');
+  }
+  return modelProto;
+}
+
+/** The TensorProto message type (the .pb files of ONNX test data), loaded as lazily. */
+export function tensorProtoType(): Protobuf.Type {
+  modelProtoType();
+  return tensorProto!;
+}
 
 /** TensorProto.DataType values. */
 export const OnnxDataType = {

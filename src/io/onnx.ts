@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DType, RawTensor, StateDict } from './types.js';
 import {
-  ModelProtoType, OnnxAttrType, OnnxDataType, TensorProtoType, type Int64, type PbAttribute, type PbGraph, type PbModel, type PbTensor, type PbValueInfo,
+  modelProtoType, OnnxAttrType, OnnxDataType, tensorProtoType, type Int64, type PbAttribute, type PbGraph, type PbModel, type PbTensor, type PbValueInfo,
 } from './onnx-schema.js';
 import { tensorFromProto } from './onnx-tensor.js';
 
@@ -73,7 +73,7 @@ export function parseOnnx(buf: Uint8Array, opts: ParseOnnxOptions = {}): OnnxGra
   const name = opts.name ?? '<buffer>';
   let model: PbModel;
   try {
-    model = ModelProtoType.decode(buf) as unknown as PbModel;
+    model = modelProtoType().decode(buf) as unknown as PbModel;
   } catch (e) {
     throw new Error(`onnx ${name}: not a valid ONNX protobuf (${(e as Error).message})`);
   }
@@ -96,7 +96,7 @@ export function parseOnnx(buf: Uint8Array, opts: ParseOnnxOptions = {}): OnnxGra
 export function parseOnnxTensor(buf: Uint8Array, where = '<tensor>'): { name: string; tensor: RawTensor } {
   let t: PbTensor;
   try {
-    t = TensorProtoType.decode(buf) as unknown as PbTensor;
+    t = tensorProtoType().decode(buf) as unknown as PbTensor;
   } catch (e) {
     throw new Error(`onnx ${where}: not a valid TensorProto (${(e as Error).message})`);
   }

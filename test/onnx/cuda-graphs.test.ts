@@ -1,12 +1,12 @@
-// Imported graphs on the emulated CUDA driver (test/cuda-emu/fake_libcuda.cpp): the kernels the ONNX
+// Imported graphs on the emulated CUDA driver (test/cuda/emu/fake_libcuda.cpp): the kernels the ONNX
 // ops added run on the host behind the device (onHost, with null and int32 buffers), constants move
 // to the device on first use, and a masked forward and backward on 'cuda' matches the CPU's
 // (logits and every mask gradient). Needs g++ and an addon with CUDA kernels (skipped otherwise).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NVCC_FAILED, emulatedDriverGate } from '../cuda/emulated.js';
-import { compileEmu, gxxVersion } from '../cuda/gxx.js';
-import { expectClose } from '../cuda/parity.js';
+import { NVCC_FAILED, emulatedDriverGate } from '../helpers/cuda-emulated.js';
+import { compileEmu, gxxVersion } from '../helpers/gxx.js';
+import { expectClose } from '../helpers/cuda-parity.js';
 
 const gxx = gxxVersion();
 if (gxx) process.env.SEAM_LIBCUDA = compileEmu('libcuda-emu-onnx.so', ['fake_libcuda.cpp'], ['-shared', '-fPIC']);

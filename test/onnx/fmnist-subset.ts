@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadIdxDir } from '../../src/data/idx.js';
 import type { ArrayDataset } from '../../src/data/dataset.js';
-import { FMNIST_DIR } from '../helpers/shared-data.js';
+import { FMNIST_DIR } from '../helpers/shared.js';
 
 export const FMNIST_PRESENT = existsSync(join(FMNIST_DIR, 'train-images-idx3-ubyte.gz')) || existsSync(join(FMNIST_DIR, 'train-images-idx3-ubyte'));
 export const FMNIST_MISSING = `${FMNIST_DIR} has no Fashion-MNIST IDX files`;

@@ -181,26 +181,20 @@ pub(super) fn outer_wgrad(s: &ConvShape) -> bool {
 
 /// Shapes the training step's sparse path (`sparse/train.rs`) may take: groups 1 (what the sparse
 /// kernel supports), not a strided 1x1 (a subsampling copy and a tiny GEMM: memory bound either
-/// way), and enough work per call for the packing to pay (1M+ dense multiply-adds).
+/// way), at least 64 weights per output channel (thinner layers, the 1- or 3-channel first conv,
+/// are bound by writing their output: sparse was 1.2-2.5x slower at every kept fraction), and
+/// enough work per call for the packing to pay (1M+ dense multiply-adds).
 pub fn sparse_train_shape(s: &ConvShape) -> bool {
     let strided_pointwise = s.kh == 1 && s.kw == 1 && (s.sh != 1 || s.sw != 1);
-    s.g == 1 && !strided_pointwise && s.n * s.o * s.ohw() * s.ckk() >= 1 << 20
+    s.g == 1 && !strided_pointwise && s.ckk() >= 64 && s.n * s.o * s.ohw() * s.ckk() >= 1 << 20
 }
 
 /// Whether a training forward (or data gradient run as one) over weights with this kept fraction
-/// runs sparse: below the crossover measured for its kind of shape (`bench/tools/sparse-train.ts`,
-/// batch 64, 2 threads, dense vs sparse including the packing).
+/// runs sparse: below the crossover. The dense 3x3 convs run as Winograd F(2x2, 3x3) (2.25x fewer
+/// multiplies than the direct sum the sparse kernel computes), so the sparse path only wins well
+/// below 1/2.25 kept. Measured with `bench/tools/sparse-train.ts` (batch 64, 2 threads, packing
+/// included, ResNet20 and VGG16-BN layer shapes): at 10% kept sparse/dense 0.63-0.85 (16-512
+/// channels), at 15% 0.8-1.15, at 20% 1.05-1.5.
 pub fn sparse_train(s: &ConvShape, density: f64) -> bool {
-    sparse_train_shape(s) && density < sparse_train_crossover(s)
-}
-
-/// The kept fraction below which the sparse path is faster, by kind of shape.
-pub fn sparse_train_crossover(s: &ConvShape) -> f64 {
-    if s.ckk() <= 64 {
-        return 0.5; // thin layers: the dense GEMM runs far below its peak
-    }
-    if s.ohw() < 64 {
-        return 0.25; // small maps: lanes or panel lowering
-    }
-    0.45 // direct lowering
+    sparse_train_shape(s) && density < 0.12
 }

@@ -162,6 +162,20 @@ fn pack_parallel(s: &ConvShape, g: &SparseGeom, w: &[f32], scale: Option<&[f32]>
     nnz
 }
 
+/// SEAM_SPARSE_LOWERING=direct|panel|lanes (measurements only): that lowering where the shape allows it.
+fn lowering_override(s: &ConvShape) -> Option<SparseGeom> {
+    use super::csr::{Lowering, LANES};
+    let want = std::env::var("SEAM_SPARSE_LOWERING").ok()?;
+    let g = choose_geom(s);
+    let tile = |unit: usize| (16..=128).step_by(16).filter(|t| t % unit == 0).last().unwrap_or(16);
+    match want.as_str() {
+        "lanes" if s.n >= LANES => Some(SparseGeom { mode: Lowering::Lanes, tile: tile(LANES) }),
+        "direct" => Some(SparseGeom { mode: Lowering::Direct, tile: if g.mode == Lowering::Direct { g.tile } else { 64 } }),
+        "panel" => Some(SparseGeom { mode: Lowering::Panel, tile: 32 }),
+        _ => None,
+    }
+}
+
 /// Runs y = epi(conv(x, w) + bias) sparse when `choose::sparse_train` says so for this weight;
 /// false (nothing written) when the dense path should run. Records the pass either way.
 pub fn try_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32], epi: Option<&Epilogue>,
@@ -175,7 +189,7 @@ pub fn try_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y:
         record(s, pass, 1.0, false);
         return false;
     }
-    let geom = choose_geom(s);
+    let geom = lowering_override(s).unwrap_or_else(|| choose_geom(s));
     let mut guard = PACKED.lock().unwrap_or_else(|e| e.into_inner());
     let p = &mut *guard;
     // An eval BatchNorm epilogue relu((conv + bias) * a + b [+ res]) becomes
