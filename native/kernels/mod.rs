@@ -4,6 +4,7 @@
 
 pub mod simd;
 pub mod elementwise;
+pub mod mask_blocks;
 pub mod reduce;
 pub mod batchnorm;
 pub mod pooling;

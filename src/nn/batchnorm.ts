@@ -32,7 +32,8 @@ export class BatchNorm2d extends Module {
       if (n.device === 'cpu') n.data[0] += 1;
       else n.copy_(Tensor.ints([n.item() + 1], []));
     }
-    return batchNorm2d(x, this.weight, this.bias, this.runningMean, this.runningVar, {
+    const [gamma, beta] = this.affine();
+    return batchNorm2d(x, gamma, beta, this.runningMean, this.runningVar, {
       training: this.training, momentum: this.momentum, eps: this.eps,
     });
   }
@@ -43,12 +44,19 @@ export class BatchNorm2d extends Module {
       const y = this.forward(x);
       return relu(residual ? add(y, residual) : y);
     }
-    return batchNormReluEval(x, this.weight, this.bias, this.runningMean, this.runningVar, this.eps, residual);
+    const [gamma, beta] = this.affine();
+    return batchNormReluEval(x, gamma, beta, this.runningMean, this.runningVar, this.eps, residual);
   }
 
   /** The running-statistics parameters the fused eval ops take. */
   evalParams(): BnEvalParams {
-    return { gamma: this.weight, beta: this.bias, runningMean: this.runningMean, runningVar: this.runningVar, eps: this.eps };
+    const [gamma, beta] = this.affine();
+    return { gamma, beta, runningMean: this.runningMean, runningVar: this.runningVar, eps: this.eps };
+  }
+
+  /** gamma and beta as the forward uses them: through SeaM's channel gate of the conv before, if any. */
+  private affine(): [Tensor, Tensor] {
+    return this.gatedParameters(['weight', 'bias']) as [Tensor, Tensor];
   }
 
   override describe(): string {

@@ -48,20 +48,20 @@ export class Conv2d extends Module {
     this.bias = this.registerParameter('bias', cfg.bias ?? true ? uniformFanIn([outChannels], fanIn) : null);
   }
 
-  /** The weight and bias as the forward uses them (masked when SeaM masks are attached). */
+  /** The weight and bias as SeaM's masks leave them (a zero row for a masked channel). */
   effectiveWeight(): Tensor {
-    return this.maskedParameter('weight')!;
+    return this.gatedParameters(['weight'])[0]!;
   }
 
   effectiveBias(): Tensor | null {
-    return this.maskedParameter('bias');
+    return this.gatedParameters(['bias'])[0];
   }
 
   /** conv(x), or with an epilogue relu(bn(conv(x)) [+ residual]): in eval mode one fused op
    *  (ops/fused.ts picks its kernels), in training the BatchNorm module's own forward. */
   forward(x: Tensor, epilogue?: ConvEpilogue): Tensor {
-    const w = this.effectiveWeight();
-    const b = this.effectiveBias();
+    // a channel gate applied by the following BatchNorm leaves the convolution itself unmasked
+    const [w, b] = this.gatedParameters(['weight', 'bias'], !this.gateAtNext) as [Tensor, Tensor | null];
     if (!epilogue) return conv2d(x, w, b, this.options());
     const { bn, residual = null } = epilogue;
     if (bn.training) return bn.forwardRelu(conv2d(x, w, b, this.options()), residual);

@@ -1,7 +1,7 @@
 // Module: named parameters, buffers and children with PyTorch's naming and ordering, train/eval,
 // and stateDict()/loadStateDict() with PyTorch key names.
 import { keepTensor } from '../backend/storage.js';
-import { maskedWeight } from '../ops/mask.js';
+import { binarize, gatedWeight, maskedWeight } from '../ops/mask.js';
 import { Tensor, shapeStr, type Device } from '../tensor/tensor.js';
 
 export type StateDictT = Map<string, Tensor>;
@@ -60,6 +60,28 @@ export abstract class Module {
     const p = this.getParameter(name);
     const m = this.getParameter(`${name}_mask`);
     return p && m ? maskedWeight(p, m) : p;
+  }
+
+  /** SeaM's channel mask gating this module's output channels ([O] mask elements): the weight and
+   *  bias of a Conv2d / Linear, or the affine weight and bias of the BatchNorm2d after a conv, are
+   *  used as p * (mask > 0), so a masked channel outputs exactly 0. Set by seam/masks.ts. */
+  outputGate: Tensor | null = null;
+  /** The gate of this conv is applied by the BatchNorm2d that follows it (its forward then computes
+   *  the raw convolution; effective weights still show the gate). */
+  gateAtNext = false;
+
+  /** Parameters as the masks leave them: through the output gate (one binarize shared by all, so
+   *  the gate's gradient is the clamped sum of theirs) or each through its own `<name>_mask`.
+   *  gateHere = false skips a gate applied elsewhere (see gateAtNext). */
+  gatedParameters(names: readonly string[], gateHere = true): (Tensor | null)[] {
+    if (this.outputGate && gateHere) {
+      const gate = binarize(this.outputGate);
+      return names.map((n) => {
+        const p = this.getParameter(n);
+        return p && gatedWeight(p, gate);
+      });
+    }
+    return names.map((n) => (this.outputGate ? this.getParameter(n) : this.maskedParameter(n)));
   }
 
   *namedChildren(): IterableIterator<[string, Module]> {
