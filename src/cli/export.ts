@@ -12,7 +12,7 @@ import type { Module } from '../nn/index.js';
 import { intFlag, UsageError } from './args.js';
 
 export const EXPORT_USAGE = `seam export --model FILE [--arch NAME] --masks DIR/masks.pt --format pt|safetensors|onnx|compact
-    [--compact-channels] [--input-size N] [--json] [--quiet] --out FILE`;
+    [--compact-channels [--channel-multiple N]] [--input-size N] [--json] [--quiet] --out FILE`;
 
 const FORMATS = ['pt', 'safetensors', 'onnx', 'compact'] as const;
 type Format = (typeof FORMATS)[number];
@@ -22,7 +22,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
     args: argv,
     options: {
       model: { type: 'string' }, arch: { type: 'string' }, masks: { type: 'string' }, format: { type: 'string' },
-      'compact-channels': { type: 'boolean' }, 'input-size': { type: 'string' }, out: { type: 'string' },
+      'compact-channels': { type: 'boolean' }, 'channel-multiple': { type: 'string' }, 'input-size': { type: 'string' }, out: { type: 'string' },
       json: { type: 'boolean' }, quiet: { type: 'boolean' },
     },
     strict: true,
@@ -42,7 +42,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
 
   let compaction: CompactionReport | null = null;
   if (v['compact-channels']) {
-    compaction = compactModel(loaded.model, head, { sampleShape });
+    compaction = compactModel(loaded.model, head, { sampleShape, channelMultiple: intFlag(v['channel-multiple'], 'channel-multiple', 1) });
     log(formatCompactionReport(compaction));
   }
   const meta: Record<string, string> = { arch: loaded.arch, options: JSON.stringify(loaded.options), compacted: String(Boolean(compaction)) };

@@ -2,6 +2,7 @@
 import { nativeInfo } from '../native.js';
 import { UsageError } from './args.js';
 import { BENCH_MODEL_USAGE, benchModelCommand } from './bench-model.js';
+import { COMPARE_USAGE, compareCommand } from './compare.js';
 import { EXPORT_USAGE, exportCommand } from './export.js';
 import { DEFECT_USAGE, defectCommand } from './defect.js';
 import { inspectCommand } from './inspect.js';
@@ -14,6 +15,7 @@ commands:
   ${REENGINEER_USAGE}
   ${EXPORT_USAGE}
   ${BENCH_MODEL_USAGE}
+  ${COMPARE_USAGE}
   ${DEFECT_USAGE}
   seam inspect FILE [--arch NAME] [--json]
   seam run --model FILE [--arch NAME] --input IN.safetensors --output OUT.safetensors
@@ -24,6 +26,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   reengineer: reengineerCommand,
   export: exportCommand,
   'bench-model': benchModelCommand,
+  compare: compareCommand,
   defect: defectCommand,
   inspect: inspectCommand,
   run: runCommand,

@@ -11,8 +11,10 @@ import {
 import { loadModel } from '../models/load.js';
 import { paperDefaults } from '../seam/defaults.js';
 import { countFlops } from '../seam/flops.js';
+import { compactMaskPath, saveCompactMaskFile } from '../seam/mask-compact.js';
 import { saveMaskFile } from '../seam/mask-file.js';
-import { renderHtml, summaryTable, type Report } from '../seam/report.js';
+import { GRANULARITIES, type Granularity } from '../seam/masks.js';
+import { layerTable, renderHtml, summaryTable, type Report } from '../seam/report.js';
 import { reengineer, type SearchOptions } from '../seam/search.js';
 import { SearchProgress } from './progress.js';
 import { intFlag, numFlag, UsageError } from './args.js';
@@ -20,7 +22,15 @@ import { intFlag, numFlag, UsageError } from './args.js';
 export const REENGINEER_USAGE = `seam reengineer --model FILE [--arch NAME] --data KIND:PATH
     (--target-class C | --target-classes a,b,c | --superclass N [--superclass-csv FILE])
     [--epochs 300] [--alpha A] [--lr-mask L] [--lr-head 0.1] [--batch-size 64] [--seed 0] [--early-stop -1]
-    [--mean M[,M,M]] [--std S[,S,S]] [--augment none|crop-flip] [--device cpu|cuda] [--resume] [--json] [--quiet] --out DIR`;
+    [--granularity weight|kernel|channel] [--mean M[,M,M]] [--std S[,S,S]] [--augment none|crop-flip] [--device cpu|cuda]
+    [--resume] [--json] [--quiet] --out DIR`;
+
+/** --granularity: what one mask element covers (default SeaM's `weight`). */
+export function granularityFlag(v: string | undefined): Granularity {
+  const g = v ?? 'weight';
+  if (!(GRANULARITIES as readonly string[]).includes(g)) throw new UsageError(`--granularity must be one of ${GRANULARITIES.join(', ')}, got ${JSON.stringify(g)}`);
+  return g as Granularity;
+}
 
 /** --device: 'cpu' (default) or 'cuda', which must be usable here (else the driver's reason). */
 export function deviceFlag(v: string | undefined): 'cpu' | 'cuda' {
@@ -57,7 +67,7 @@ export async function reengineerCommand(argv: string[]): Promise<number> {
       'target-class': { type: 'string' }, 'target-classes': { type: 'string' }, superclass: { type: 'string' }, 'superclass-csv': { type: 'string' },
       epochs: { type: 'string' }, alpha: { type: 'string' }, 'lr-mask': { type: 'string' }, 'lr-head': { type: 'string' },
       'batch-size': { type: 'string' }, seed: { type: 'string' }, 'early-stop': { type: 'string' },
-      mean: { type: 'string' }, std: { type: 'string' }, augment: { type: 'string' }, device: { type: 'string' },
+      mean: { type: 'string' }, std: { type: 'string' }, augment: { type: 'string' }, device: { type: 'string' }, granularity: { type: 'string' },
       out: { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
     },
     strict: true,
@@ -65,6 +75,7 @@ export async function reengineerCommand(argv: string[]): Promise<number> {
   if (!v.model || !v.data || !v.out) throw new UsageError(`missing --model, --data or --out\n${REENGINEER_USAGE}`);
   const seed = intFlag(v.seed, 'seed', 0);
   const device = deviceFlag(v.device);
+  const granularity = granularityFlag(v.granularity);
   const loaded = loadModel(v.model, { arch: v.arch });
   const log = (s: string): void => void (v.quiet || process.stderr.write(`${s}\n`));
   log(`model: ${v.model} (${loaded.format}), architecture ${loaded.arch} (${loaded.reason})`);
@@ -81,6 +92,7 @@ export async function reengineerCommand(argv: string[]): Promise<number> {
     lrHead: numFlag(v['lr-head'], 'lr-head', defaults.lrHead),
     seed,
     earlyStop: intFlag(v['early-stop'], 'early-stop', -1),
+    granularity,
   };
   if (v.alpha === undefined || v['lr-mask'] === undefined) log(`defaults from ${defaults.source}: lr_mask ${opts.lrMask}, alpha ${opts.alpha}`);
   mkdirSync(v.out, { recursive: true });
@@ -120,17 +132,20 @@ export async function reengineerCommand(argv: string[]): Promise<number> {
     originalAccuracy: result.originalAccuracy, accuracy: result.accuracy, retention: result.retention,
     bestEpoch: result.bestEpoch, epochsRun: result.epochsRun, seconds: result.seconds, cancelled: result.cancelled,
     flops: (({ dense, effective }) => ({ dense, effective }))(countFlops(loaded.model, sample)),
-    layers: result.layers, epochs: result.log,
+    layers: result.layers, epochs: result.log, sampleShape: sample,
   };
   saveMaskFile(join(v.out, 'masks.pt'), result.masks, result.head);
+  if (granularity !== 'weight') saveCompactMaskFile(compactMaskPath(join(v.out, 'masks.pt')), result.masks, result.head, granularity);
   writeFileSync(join(v.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(v.out, 'report.html'), renderHtml(report));
-  if (!v.quiet) process.stderr.write(`\n${summaryTable(report)}\nwrote ${join(v.out, 'masks.pt')}, log.jsonl, report.json, report.html\n`);
+  if (!v.quiet && granularity !== 'weight') process.stderr.write(`\nretained per layer (${granularity} granularity):\n${layerTable(report.layers)}\n`);
+  const compactNote = granularity === 'weight' ? '' : `, ${compactMaskPath('masks.pt')}`;
+  if (!v.quiet) process.stderr.write(`\n${summaryTable(report)}\nwrote ${join(v.out, 'masks.pt')}${compactNote}, log.jsonl, report.json, report.html\n`);
   if (v.json) {
     console.log(JSON.stringify({
       original_accuracy: result.originalAccuracy, accuracy: result.accuracy, retention: result.retention, best_epoch: result.bestEpoch,
       epochs_run: result.epochsRun, seconds: Math.round(result.seconds * 10) / 10, cancelled: result.cancelled,
-      flops_dense: report.flops.dense, flops_effective: report.flops.effective, out: v.out,
+      flops_dense: report.flops.dense, flops_effective: report.flops.effective, granularity, out: v.out,
     }));
   }
   return result.cancelled ? 130 : 0;
