@@ -31,6 +31,12 @@ export class Linear extends Module {
     return linear(x, w, b);
   }
 
+  /** relu(linear(x)), SeaM's channel gate after the ReLU. */
+  forwardRelu(x: Tensor): Tensor {
+    const [w, b] = this.gatedParameters(['weight', 'bias'], false) as [Tensor, Tensor | null];
+    return this.reluThenGate(linear(x, w, b));
+  }
+
   override describe(): string {
     return `Linear(${this.inFeatures}, ${this.outFeatures}${this.bias ? '' : ', bias=False'})`;
   }

@@ -1,7 +1,8 @@
 // Module: named parameters, buffers and children with PyTorch's naming and ordering, train/eval,
 // and stateDict()/loadStateDict() with PyTorch key names.
 import { keepTensor } from '../backend/storage.js';
-import { binarize, gatedWeight, maskedWeight } from '../ops/mask.js';
+import { relu } from '../ops/elementwise.js';
+import { binarize, gateChannels, gatedWeight, maskedWeight } from '../ops/mask.js';
 import { Tensor, shapeStr, type Device } from '../tensor/tensor.js';
 
 export type StateDictT = Map<string, Tensor>;
@@ -62,13 +63,22 @@ export abstract class Module {
     return p && m ? maskedWeight(p, m) : p;
   }
 
-  /** SeaM's channel mask gating this module's output channels ([O] mask elements): the weight and
-   *  bias of a Conv2d / Linear, or the affine weight and bias of the BatchNorm2d after a conv, are
-   *  used as p * (mask > 0), so a masked channel outputs exactly 0. Set by seam/masks.ts. */
+  /** SeaM's channel mask gating this module's output channels ([O] mask elements), so that a masked
+   *  channel outputs exactly 0 (set by seam/masks.ts). Where the gate acts: after the unit's ReLU
+   *  when there is one and no residual add (the same values, since relu(0) = 0, and a gradient that
+   *  can switch the channel back on); else on the weight and bias of a Conv2d / Linear, or on the
+   *  affine weight and bias of the BatchNorm2d after a conv (a conv and its BatchNorm share the mask;
+   *  effective weights always show it). */
   outputGate: Tensor | null = null;
-  /** The gate of this conv is applied by the BatchNorm2d that follows it (its forward then computes
-   *  the raw convolution; effective weights still show the gate). */
+  /** The gate of this conv acts at the BatchNorm2d that follows it when that one runs on its own
+   *  (the convolution then computes its raw output). */
   gateAtNext = false;
+
+  /** relu(y) for a layer's raw output y, then SeaM's channel gate on the result (see outputGate). */
+  protected reluThenGate(y: Tensor): Tensor {
+    const r = relu(y);
+    return this.outputGate ? gateChannels(r, binarize(this.outputGate)) : r;
+  }
 
   /** Parameters as the masks leave them: through the output gate (one binarize shared by all, so
    *  the gate's gradient is the clamped sum of theirs) or each through its own `<name>_mask`.

@@ -65,6 +65,30 @@ export function gatedWeight(w: Tensor, gate: Tensor): Tensor {
   return blockMasked('gatedWeight', w, gate, Infinity);
 }
 
+/** y = x * gate per channel (x [N, C, ...], gate [C], a binarize output): SeaM's channel gate on a
+ *  unit's output. Gradients: x gets g * gate, the gate the sums of g * x over everything but C.
+ *  Runs as an eval-mode BatchNorm with mean 0, variance 1, eps 0 and beta 0, which is exactly that. */
+export function gateChannels(x: Tensor, gate: Tensor): Tensor {
+  const op = 'gateChannels';
+  const be = backendOf(op, { input: x, gate });
+  if (x.ndim < 2 || gate.ndim !== 1 || gate.shape[0] !== x.shape[1]) fail(op, `gate ${shapeStr(gate.shape)} does not match the channels of ${shapeStr(x.shape)}`);
+  const [n, c] = x.shape;
+  const hw = x.size / (n * c);
+  const { k, f } = be;
+  const [beta, mean, variance] = [be.zeros([c]), be.zeros([c]), be.full([c], 1)];
+  const y = be.uninit(x.shape);
+  const saveMean = be.uninit([c]);
+  const saveInvstd = be.uninit([c]);
+  k.batchNorm2dForward(f(x), f(gate), f(beta), f(mean), f(variance), f(y), f(saveMean), f(saveInvstd), n, c, hw, false, 0, 0);
+  return record(op, y, [x, gate], (g, needs) => {
+    const gx = be.uninit(x.shape);
+    const gg = needs[1] ? be.uninit([c]) : null;
+    k.batchNorm2dBackward(f(x), f(g), f(gate), f(saveMean), f(saveInvstd), f(gx), gg && f(gg), null, n, c, hw, false);
+    if (!needs[0]) be.release(gx);
+    return [needs[0] ? gx : null, gg];
+  });
+}
+
 /** Fraction of weights kept: sum_i cover_i * #(mask_i > 0) / sum_i cover_i * size(mask_i), where
  *  cover_i is how many weights one element of mask i stands for (1 when omitted). Each element of
  *  mask i receives hardtanh(g * cover_i / total): d r / d bin(element) = cover_i / total. */
