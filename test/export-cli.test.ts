@@ -1,28 +1,17 @@
 // `seam export` end to end on the golden ResNet20 and its SeaM mask file.
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { noGrad } from '../src/autograd/node.js';
-import { main } from '../src/cli/main.js';
 import { loadModel } from '../src/models/load.js';
 import { loadReengineered, reengineeredLogits } from '../src/export/pruned.js';
 import { goldenPath, loadGolden, relErr, TOL_CONV_GEMM } from './helpers/golden.js';
 import { tempDir } from './helpers/export-fixtures.js';
+import { runCli } from './helpers/cli.js';
 
 const io = loadGolden('cifar10_resnet20.seam_masks.io.safetensors');
 const base = ['export', '--model', goldenPath('cifar10_resnet20.pt'), '--masks', goldenPath('cifar10_resnet20.seam_masks.pt'), '--quiet'];
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const o = vi.spyOn(console, 'log').mockImplementation((s: string) => void (stdout += `${s}\n`));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = runCli;
 
 describe('seam export', () => {
   it('writes pt, compact and channel-compacted safetensors that reproduce the re-engineered logits', async () => {

@@ -3,29 +3,18 @@
 // of the original and the exported model when onnxruntime-node is installed.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/models/load.js';
 import { saveMaskFile } from '../../src/seam/mask-file.js';
 import { attachMasks, maskRatio } from '../../src/seam/masks.js';
 import { countFlops } from '../../src/seam/flops.js';
+import { runCli } from '../helpers/cli.js';
 import { goldenPath } from '../helpers/golden.js';
 import { seededHead, tempDir } from '../helpers/export-fixtures.js';
 import { ort, ORT_MISSING } from '../helpers/ort.js';
 import { Rng } from '../../src/util/rng.js';
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const o = vi.spyOn(console, 'log').mockImplementation((s: string) => void (stdout += `${s}\n`));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = runCli;
 
 const SAMPLE = [3, 32, 32];
 
