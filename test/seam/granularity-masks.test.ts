@@ -4,7 +4,11 @@
 // tools read it (W * (mask > 0) for every key); the compact file beside it expands to the same.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { noGrad } from '../../src/autograd/node.js';
+import { buildOnnxExport } from '../../src/export/onnx.js';
 import { applyMaskFile, readMaskFile, reengineeredLogits } from '../../src/export/pruned.js';
+import { planModel } from '../../src/infer/index.js';
+import { serializeOnnx } from '../../src/io/onnx-write.js';
 import { loadModel } from '../../src/models/load.js';
 import type { Module, Sequential } from '../../src/nn/index.js';
 import { compactMaskPath, saveCompactMaskFile } from '../../src/seam/mask-compact.js';
@@ -15,6 +19,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { Rng } from '../../src/util/rng.js';
 import { goldenPath, relErr, TOL_CONV_GEMM } from '../helpers/golden.js';
 import { seededHead, tempDir } from '../helpers/export-fixtures.js';
+import { ort, ORT_MISSING, ortRun } from '../helpers/ort.js';
 
 const SAMPLE = [3, 32, 32];
 const x = Tensor.randn([2, ...SAMPLE], new Rng(5));
@@ -95,6 +100,18 @@ describe('kernel and channel masks on CIFAR ResNet20', () => {
       expect(compact.get('layer1.0.conv1.weight_mask')!.shape).toEqual(granularity === 'kernel' ? [16, 16, 1, 1] : [16, 1, 1, 1]);
     });
   }
+
+  it('the inference planner runs the searched channel-masked model as it is', () => {
+    const { model } = searched('channel');
+    const ref = noGrad(() => model.forward(x));
+    expect(relErr(planModel(model, SAMPLE, { kernel: 'dense' }).run(x.f32, 2), ref.data)).toBeLessThan(TOL_CONV_GEMM);
+  });
+
+  it.skipIf(!ort)(`the ONNX export of the searched channel-masked model gives its logits in onnxruntime${ort ? '' : ` (skipped: ${ORT_MISSING})`}`, async () => {
+    const { model, head } = searched('channel');
+    const y = await ortRun(serializeOnnx(buildOnnxExport(model, head, [1, ...SAMPLE])), x);
+    expect(relErr(y.data, reengineeredLogits(model, head, x).data)).toBeLessThan(TOL_CONV_GEMM);
+  });
 
   it('a masked channel outputs exactly 0 wherever its gate acts (after the ReLU, before a residual add, at a lone BatchNorm)', () => {
     const { model, masks } = searched('channel', 0);
