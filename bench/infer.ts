@@ -6,26 +6,11 @@ import { manualSeed, type Module } from '../src/nn/index.js';
 import { attachMasks } from '../src/seam/masks.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../src/util/rng.js';
-import { MODELS, type Workload } from './workloads.js';
+import { MODELS, keepRandomWeights, type Workload } from './workloads.js';
 
 /** Sets every weight mask to keep exactly round(keep * size) random entries (seeded); biases are kept. */
 export function randomMasks(model: Module, keep: number, seed = 10): void {
-  const rng = new Rng(seed);
-  for (const e of attachMasks(model)) {
-    const m = e.mask.f32;
-    if (e.param.endsWith('.bias')) {
-      m.fill(1);
-      continue;
-    }
-    const idx = Int32Array.from({ length: m.length }, (_, i) => i);
-    const k = Math.round(keep * m.length);
-    for (let i = 0; i < k; i++) {
-      const j = i + rng.int(m.length - i);
-      [idx[i], idx[j]] = [idx[j], idx[i]];
-    }
-    m.fill(-1);
-    for (let i = 0; i < k; i++) m[idx[i]] = 1;
-  }
+  keepRandomWeights(attachMasks(model), keep, seed);
 }
 
 export function plannedInferWorkload(arch: string, batch: number, keep: number | null, opts: PlanOptions = {}): Workload {

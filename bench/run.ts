@@ -51,6 +51,8 @@ const jobs: [string, () => number | null | Promise<number | null>][] = [
   }],
   ['seam_step_resnet20_b64_ms', async () => round(await medianMs(seamStepWorkload('resnet20', 64), reps))],
   ['seam_step_vgg16_b64_ms', async () => round(await medianMs(seamStepWorkload('vgg16', 64), 10))],
+  ['seam_step_resnet20_b64_keep20_ms', async () => round(await medianMs(seamStepWorkload('resnet20', 64, 'cpu', 0.2), reps))],
+  ['seam_step_vgg16_b64_keep20_ms', async () => round(await medianMs(seamStepWorkload('vgg16', 64, 'cpu', 0.2), 10))],
   ['infer_resnet20_b16_ms', async () => round(await medianMs(inferWorkload('resnet20', 16), reps * 2))],
   ['infer_vgg16_b16_ms', async () => round(await medianMs(inferWorkload('vgg16', 16), reps * 2))],
   ['load_vgg16_pt_ms', async () => round(await medianMs(loadVgg16Workload(), 10))],

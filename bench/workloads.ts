@@ -9,7 +9,7 @@ import { native } from '../src/native.js';
 import { Linear, Module, manualSeed } from '../src/nn/index.js';
 import * as ops from '../src/ops/index.js';
 import { Adam } from '../src/optim/index.js';
-import { attachMasks, maskRatio, seamTrain } from '../src/seam/masks.js';
+import { attachMasks, maskRatio, seamTrain, type MaskEntry } from '../src/seam/masks.js';
 import { Tensor, type Device } from '../src/tensor/tensor.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -33,13 +33,37 @@ function finish(device: Device): void {
   if (device !== 'cpu') cudaNative.cudaSynchronize();
 }
 
-/** One SeaM step: forward, CE + 1.0 * ratio, backward to masks and head, one Adam update of both groups.
+/** Sets every weight mask to keep exactly round(keep * size) random entries (seeded): +1 kept, -1
+ *  dropped (far from 0, so the Adam steps of a benchmark do not flip them); bias masks keep all. */
+export function keepRandomWeights(masks: MaskEntry[], keep: number, seed = 10): void {
+  const rng = new Rng(seed);
+  for (const e of masks) {
+    const m = e.mask.f32;
+    if (e.param.endsWith('.bias')) {
+      m.fill(1);
+      continue;
+    }
+    const idx = Int32Array.from({ length: m.length }, (_, i) => i);
+    const k = Math.round(keep * m.length);
+    for (let i = 0; i < k; i++) {
+      const j = i + rng.int(m.length - i);
+      [idx[i], idx[j]] = [idx[j], idx[i]];
+    }
+    m.fill(-1);
+    for (let i = 0; i < k; i++) m[idx[i]] = 1;
+  }
+}
+
+/** One SeaM step: forward, CE + 1.0 * ratio, backward to masks and head, one Adam update of both groups;
+ *  with `keep`, random masks keeping that fraction of each weight tensor (what a late search step costs).
  *  On a device the batch stays resident (as in a search whose loader uploads ahead) and each step
  *  runs in a deviceScope, so device memory is flat across steps. */
-export function seamStepWorkload(arch: string, batch: number, device: Device = 'cpu'): Workload {
+export function seamStepWorkload(arch: string, batch: number, device: Device = 'cpu', keep: number | null = null): Workload {
   manualSeed(0);
-  const model = MODELS[arch]().to(device);
+  const model = MODELS[arch]();
   const masks = attachMasks(model);
+  if (keep !== null) keepRandomWeights(masks, keep);
+  model.to(device);
   seamTrain(model);
   const head = new Linear(model.numClasses, 2).to(device);
   const opt = new Adam([

@@ -29,6 +29,13 @@ export interface NativeBinding {
   conv2dForwardBnRelu(x: F32, w: F32, bias: F32 | null, y: F32, p: ConvParams, gamma: F32, beta: F32,
     runningMean: F32, runningVar: F32, eps: number, res: F32 | null, saveMean: F32, saveInvstd: F32): void;
   conv2dBackwardData(gy: F32, w: F32, gx: F32, p: ConvParams): void;
+  /** Whether training convolutions may run over the kept weights only: 0 auto (by density and
+   *  shape), 1 never, 2 whenever the shape allows. Returns the previous mode. */
+  convSparseMode(mode: number): number;
+  /** JSON {"forward":[denseFlops, sparseFlops], "dataGrad":[...]} since the last reset. */
+  convSparseStats(reset: boolean): string;
+  /** JSON rows [pass, params, density, sparse] of the conv calls since the last call; tracing on iff enable. */
+  convTrace(enable: boolean): string;
   /** gw (and gb when given) are overwritten. */
   conv2dBackwardWeight(x: F32, gy: F32, gw: F32, gb: F32 | null, p: ConvParams): void;
 

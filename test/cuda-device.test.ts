@@ -3,6 +3,7 @@
 // whole CUDA path runs, with kernels executed on the CPU. Needs g++ (skipped otherwise). Says
 // nothing about real-GPU timing or hardware numerics: test/cuda-device-gpu.test.ts covers a GPU.
 import { describe, expect, it } from 'vitest';
+import { NVCC_FAILED, emulatedDriverGate } from './cuda/emulated.js';
 import { compileEmu, gxxVersion } from './cuda/gxx.js';
 
 const gxx = gxxVersion();
@@ -10,9 +11,14 @@ if (gxx) process.env.SEAM_LIBCUDA = compileEmu('libcuda-emu-device.so', ['fake_l
 const { cudaStatus } = await import('../src/backend/cuda-native.js');
 const { defineDeviceTests } = await import('./cuda/device-step.js');
 const status = gxx ? cudaStatus() : null;
-const why = !gxx ? 'g++ not found' : status?.build ? `the addon has no CUDA kernels: ${status.build}` : !status?.available ? status?.reason : '';
+// No nvcc (or SEAM_NO_CUDA=1), or CUDA otherwise unavailable: skip. nvcc failed on kernels/*.cu: fail.
+const gate = emulatedDriverGate(gxx, status);
+const why = gate.skip || (!gate.nvccError && !status?.available ? status?.reason : '');
 
 describe.skipIf(Boolean(why))(why ? `device tensors on the emulated driver (skipped: ${why})` : 'device tensors on the emulated CUDA driver', () => {
-  it('runs on the stand-in driver', () => expect(status?.device).toMatch(/emulation/));
-  defineDeviceTests();
+  it('runs on the stand-in driver', () => {
+    expect(gate.nvccError, NVCC_FAILED).toBe('');
+    expect(status?.device).toMatch(/emulation/);
+  });
+  if (!gate.nvccError) defineDeviceTests();
 });

@@ -3,6 +3,7 @@
 // the driver API implemented on the CPU around the emulated kernels, buffers ending at guard
 // pages. Needs g++ (skipped otherwise); says nothing about real GPU timing or hardware numerics.
 import { describe, expect, it } from 'vitest';
+import { NVCC_FAILED, emulatedDriverGate } from './cuda/emulated.js';
 import { compileEmu, gxxVersion } from './cuda/gxx.js';
 
 const gxx = gxxVersion();
@@ -16,11 +17,13 @@ if (gxx) {
 const { cudaNative, cudaStatus } = await import('../src/backend/cuda-native.js');
 const { defineCudaParity } = await import('./cuda/parity.js');
 const status = gxx ? cudaStatus() : null;
-// An addon built without kernels (no nvcc, SEAM_NO_CUDA=1) reports CUDA unavailable even here.
-const why = !gxx ? 'g++ not found' : status?.build ? `the addon has no CUDA kernels: ${status.build}` : '';
+// An addon built without kernels (no nvcc, SEAM_NO_CUDA=1) reports CUDA unavailable even here:
+// skip; one whose nvcc failed on kernels/*.cu fails below.
+const { skip: why, nvccError } = emulatedDriverGate(gxx, status);
 
 describe.skipIf(why !== '')(why ? `CUDA parity on the emulated driver (skipped: ${why})` : 'CUDA parity through the addon on the emulated driver', () => {
   it('the addon loaded the stand-in driver', () => {
+    expect(nvccError, NVCC_FAILED).toBe('');
     expect(status?.available, JSON.stringify(status)).toBe(true);
     expect(status?.device).toMatch(/emulation/);
   });

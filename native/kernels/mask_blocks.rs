@@ -8,7 +8,7 @@
 //! same bits.
 
 use super::elementwise::{mask_grad, masked_weight, par_out, PAR_MIN};
-use crate::pool::{parallel_ranges, SharedMut};
+use crate::threads::{parallel_ranges, SharedMut};
 
 /// out[i] = w[i] * (m[i / block] > 0). Lengths: w = out = m * block (checked by the binding).
 pub fn masked_weight_blocks(w: &[f32], m: &[f32], block: usize, out: &mut [f32]) {
