@@ -122,11 +122,12 @@ export interface NativeBinding {
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-function load(): NativeBinding {
+function load(): { binding: NativeBinding; path: string } {
   const require = createRequire(import.meta.url);
-  const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+  const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
   try {
-    return nodeGypBuild(root) as NativeBinding;
+    const path = nodeGypBuild.resolve(root);
+    return { binding: require(path) as NativeBinding, path };
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(
@@ -137,7 +138,11 @@ function load(): NativeBinding {
   }
 }
 
-export const native: NativeBinding = load();
+const loaded = load();
+export const native: NativeBinding = loaded.binding;
+/** The addon file loaded: `build/Release/*.node` (built from source here) or `prebuilds/<platform>-<arch>/*.node`
+ *  (the prebuilt one shipped in the package); node-gyp-build prefers a local build. */
+export const addonPath: string = loaded.path;
 
 export interface NativeInfo {
   threads: number;

@@ -23,6 +23,8 @@ const densities = [0.05, 0.1, 0.2, 0.3, 0.45, 0.6];
 const rng = new Rng(1);
 const randn = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal());
 
+/** Median wall ms of `reps` calls after one warm-up; MIN=1 takes the fastest instead (the call
+ *  least disturbed by other processes on a shared machine). */
 function timeMs(run: () => void): number {
   if (process.env.CPU_TIME) return cpuMs(run);
   run();
@@ -32,7 +34,7 @@ function timeMs(run: () => void): number {
     run();
     t.push(performance.now() - t0);
   }
-  return median(t);
+  return process.env.MIN ? Math.min(...t) : median(t);
 }
 
 for (const arch of which === 'all' ? Object.keys(SHAPES) : [which]) {

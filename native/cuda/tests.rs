@@ -1,7 +1,7 @@
 //! `cargo test` for the CUDA side. Without a GPU (the usual case here): the driver binding reports
 //! "unavailable" with a reason and nothing crashes; the embedded kernels contain every kernel the
 //! launchers name; parameter checks reject bad shapes. With a GPU (`cargo test -- --ignored`): a GEMM runs against a
-//! CPU loop (the JS parity suite, test/cuda.test.ts, covers every op).
+//! CPU loop (the JS parity suite, test/cuda/gpu-parity.test.ts, covers every op).
 
 use super::context::{status_json, with};
 use super::{conv, module, nn_ops, ops};

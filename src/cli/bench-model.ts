@@ -2,11 +2,31 @@
 // engines (dense, sparse, compacted, compacted + sparse) and, when onnxruntime-node is installed, in
 // onnxruntime (the original model and the exported compacted ONNX, 1 and 2 threads); with ms per
 // batch, speedup over our dense run, FLOPs, parameters and file sizes.
-import { parseArgs } from 'node:util';
 import { intFlag, UsageError } from './args.js';
+import { COMMON_OPTIONS, parseCommand, type CommandSpec } from './command.js';
 import { benchModel } from './model-bench.js';
 
-export const BENCH_MODEL_USAGE = 'seam bench-model --model FILE [--arch NAME] --masks DIR/masks.pt [--batch 16] [--input-size N] [--reps 20] [--ort-threads 1,2] [--channel-multiple N] [--json]';
+/** Options bench-model and compare share. */
+export const TIMING_OPTIONS = {
+  batch: { value: 'N', help: 'images per batch', default: '16' },
+  'input-size': { value: 'N', help: 'input height and width', default: '32 for CIFAR models, else 224' },
+  reps: { value: 'N', help: 'timed rounds (the median is reported; engines interleaved round by round)', default: '20' },
+  'ort-threads': { value: 'T,T|none', help: 'onnxruntime intra-op thread counts (when onnxruntime-node is installed)', default: '1,2' },
+  'channel-multiple': { value: 'N', help: 'compaction keeps multiples of N channels per layer (exact zero channels added)', default: '1' },
+  json: { help: 'print the results as one JSON object' },
+} as const;
+
+export const BENCH_MODEL = {
+  name: 'bench-model',
+  summary: 'time a re-engineered model in our dense, sparse, compacted and compacted + sparse engines and in onnxruntime: ms per batch, speedup, FLOPs, parameters, file sizes',
+  options: {
+    model: COMMON_OPTIONS.model,
+    arch: COMMON_OPTIONS.arch,
+    masks: COMMON_OPTIONS.masks,
+    ...TIMING_OPTIONS,
+  },
+  example: 'seam bench-model --model model.pt --masks runs/c0/masks.pt --batch 16 --channel-multiple 8',
+} as const satisfies CommandSpec;
 
 /** --ort-threads: comma-separated positive thread counts, or "none". */
 export function ortThreadsFlag(v: string | undefined): number[] {
@@ -18,15 +38,9 @@ export function ortThreadsFlag(v: string | undefined): number[] {
 }
 
 export async function benchModelCommand(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' }, arch: { type: 'string' }, masks: { type: 'string' }, batch: { type: 'string' },
-      'input-size': { type: 'string' }, reps: { type: 'string' }, 'ort-threads': { type: 'string' }, 'channel-multiple': { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
-  if (!v.model || !v.masks) throw new UsageError(`missing --model or --masks\n${BENCH_MODEL_USAGE}`);
+  const parsed = parseCommand(BENCH_MODEL, argv);
+  if (!parsed) return 0;
+  const v = parsed.values;
   const r = await benchModel({
     model: v.model, arch: v.arch, masks: v.masks, batch: intFlag(v.batch, 'batch', 16), reps: intFlag(v.reps, 'reps', 20),
     inputSize: v['input-size'] === undefined ? undefined : intFlag(v['input-size'], 'input-size', 32), ortThreads: ortThreadsFlag(v['ort-threads']),

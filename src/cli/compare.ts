@@ -4,16 +4,26 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { nativeInfo } from '../native.js';
 import type { Report } from '../seam/report.js';
-import { intFlag, UsageError } from './args.js';
-import { ortThreadsFlag } from './bench-model.js';
+import { intFlag } from './args.js';
+import { ortThreadsFlag, TIMING_OPTIONS } from './bench-model.js';
+import { parseCommand, type CommandSpec } from './command.js';
 import { renderCsv, renderHtml, renderText, type CompareRow } from './compare-render.js';
 import { benchModel, type ModelBenchOptions } from './model-bench.js';
 
-export const COMPARE_USAGE = `seam compare RUN_DIR... [--model FILE] [--batch 16] [--reps 20] [--ort-threads 1,2] [--channel-multiple N]
-    [--input-size N] [--out DIR] [--json]`;
+export const COMPARE = {
+  name: 'compare',
+  summary: 'the research table: one row per `seam reengineer` run (granularity, accuracy, weights and FLOPs kept, epochs, file sizes, ms per batch in every engine), printed and written as CSV and HTML',
+  positional: 'RUN_DIR',
+  variadic: true,
+  options: {
+    model: { value: 'FILE', help: 'the model the runs re-engineered', default: 'the file named in each report.json' },
+    ...TIMING_OPTIONS,
+    out: { value: 'DIR', help: 'where compare.csv and compare.html go', default: '.' },
+  },
+  example: 'seam compare runs/weight runs/kernel runs/channel --out runs/table',
+} as const satisfies CommandSpec;
 
 function readReport(dir: string): Report {
   const file = join(dir, 'report.json');
@@ -36,15 +46,9 @@ function modelFile(dir: string, report: Report, override: string | undefined): s
 }
 
 export async function compareCommand(argv: string[]): Promise<number> {
-  const { values: v, positionals: dirs } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      model: { type: 'string' }, batch: { type: 'string' }, reps: { type: 'string' }, 'ort-threads': { type: 'string' },
-      'channel-multiple': { type: 'string' }, 'input-size': { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
-    },
-  });
-  if (dirs.length === 0) throw new UsageError(`give at least one run folder\n${COMPARE_USAGE}`);
+  const parsed = parseCommand(COMPARE, argv);
+  if (!parsed) return 0;
+  const { values: v, positionals: dirs } = parsed;
   const common: Omit<ModelBenchOptions, 'model' | 'masks'> = {
     batch: intFlag(v.batch, 'batch', 16), reps: intFlag(v.reps, 'reps', 20), ortThreads: ortThreadsFlag(v['ort-threads']),
     channelMultiple: intFlag(v['channel-multiple'], 'channel-multiple', 1),

@@ -1,10 +1,10 @@
-// Runs test/fixtures/search-run.ts (a small seeded search) as a child process for the resume
+// Runs test/helpers/search-run.ts (a small seeded search) as a child process for the resume
 // tests: to its end, or killed with SIGKILL when it reports a given batch.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { runNode } from './child.js';
 
-const script = join(import.meta.dirname, '..', 'fixtures', 'search-run.ts');
+const script = join(import.meta.dirname, 'search-run.ts');
 const env = { ...process.env, SEAM_NUM_THREADS: '2' };
 
 export interface SearchSummary {
