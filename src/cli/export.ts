@@ -22,13 +22,14 @@ export const EXPORT = {
     arch: COMMON_OPTIONS.arch,
     masks: COMMON_OPTIONS.masks,
     format: { value: 'pt|safetensors|onnx|compact', help: 'output format', default: "from --out's extension (.safetensors, .onnx), else pt" },
-    'compact-channels': { help: 'first remove the channels the masks made constant' },
+    'compact-channels': { help: 'first remove the channels the masks made constant or left unread' },
+    'channel-multiple': { value: 'N', help: 'with --compact-channels: keep multiples of N channels per layer (exact zero channels added)', default: '1' },
     'input-size': { value: 'N', help: 'input height and width used to trace the model', default: '32 for CIFAR models, else 224' },
     out: { value: 'FILE', required: true, help: 'the file to write' },
     json: { help: 'print a summary object on stdout' },
     quiet: COMMON_OPTIONS.quiet,
   },
-  example: 'seam export --model model.pt --masks runs/c0/masks.pt --format onnx --compact-channels --out pruned.onnx',
+  example: 'seam export --model model.pt --masks runs/c0/masks.pt --format onnx --compact-channels --channel-multiple 8 --out pruned.onnx',
 } as const satisfies CommandSpec;
 
 export async function exportCommand(argv: string[]): Promise<number> {
@@ -49,7 +50,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
 
   let compaction: CompactionReport | null = null;
   if (v['compact-channels']) {
-    compaction = compactModel(loaded.model, head, { sampleShape });
+    compaction = compactModel(loaded.model, head, { sampleShape, channelMultiple: intFlag(v['channel-multiple'], 'channel-multiple', 1) });
     log(formatCompactionReport(compaction));
   }
   const meta: Record<string, string> = { arch: loaded.arch, options: JSON.stringify(loaded.options), compacted: String(Boolean(compaction)) };

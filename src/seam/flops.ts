@@ -8,11 +8,12 @@ import { conv2dOutputSize } from '../ops/index.js';
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { FlopsReport } from './report-types.js';
 
+/** Weights that do work: nonzero after SeaM's masks (per weight, kernel or channel) are applied. */
 function nonZeroWeights(m: Conv2d | Linear): number {
-  const w = m.weight.f32;
-  const mask = m.getParameter('weight_mask')?.f32;
+  const w = noGrad(() => m.effectiveWeight());
+  const v = w.device === 'cpu' ? w.f32 : w.cpu().f32;
   let n = 0;
-  for (let i = 0; i < w.length; i++) if (w[i] !== 0 && (!mask || mask[i] > 0)) n++;
+  for (let i = 0; i < v.length; i++) if (v[i] !== 0) n++;
   return n;
 }
 
