@@ -23,8 +23,9 @@ export {
   csvSuperclassProblem, DataLoader, type TargetProblem, type OpenedData, type Batch,
 } from './data/index.js';
 export { reengineer, SearchError, SEARCH_DEFAULTS, type SearchOptions, type SearchResult, type SearchEvent } from './seam/search.js';
-export { attachMasks, seamTrain, maskRatio, type MaskEntry } from './seam/masks.js';
+export { attachMasks, seamTrain, maskRatio, GRANULARITIES, type Granularity, type MaskEntry, type AttachOptions } from './seam/masks.js';
 export { saveMaskFile, applyMaskTensors } from './seam/mask-file.js';
+export { saveCompactMaskFile, compactMaskPath } from './seam/mask-compact.js';
 export { paperDefaults } from './seam/defaults.js';
 export { countFlops } from './seam/flops.js';
 export { OnnxGraphModel, type GraphStep } from './models/onnx-graph.js';
@@ -34,7 +35,7 @@ export {
   applyMaskFile, readMaskFile, buildHead, prunedStateDict, writeStateDict, loadReengineered, reengineeredFromStateDict, reengineeredLogits,
 } from './export/pruned.js';
 export { serializeCompact, writeCompactFile, parseCompact, compactSizeReport, type CompactSizeReport } from './export/compact-file.js';
-export { compactModel, formatCompactionReport, fitToStateDict, type CompactionReport } from './export/compaction/index.js';
+export { compactModel, formatCompactionReport, fitToStateDict, type CompactionReport, type CompactOptions } from './export/compaction/index.js';
 export { finetune, accuracyOf, FINETUNE_DEFAULTS, type FinetuneOptions, type FinetuneResult, type FinetuneEvent } from './seam/finetune.js';
 export { findOutputLayer, replaceOutputLayer, penultimate } from './seam/output-layer.js';
 export { reengineerForDefect, zeroMaskedWeights, type DefectSearchOptions, type DefectSearchResult } from './seam/defect-search.js';

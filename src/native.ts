@@ -44,6 +44,12 @@ export interface NativeBinding {
   maskedWeight(w: F32, m: F32, out: F32): void;
   /** gm = clamp(gWeff * w, -1, 1): SeaM's straight-through mask gradient */
   maskGrad(gWeff: F32, w: F32, gm: F32): void;
+  /** out[i] = w[i] * (m[i / block] > 0): each mask element covers `block` consecutive weights
+   *  (block 1 is maskedWeight) */
+  maskedWeightBlocks(w: F32, m: F32, block: number, out: F32): void;
+  /** gm[e] = clamp(sum of gWeff * w over block e, -bound, bound), summed exactly in float64
+   *  (block 1, bound 1 is maskGrad; bound Infinity gives the raw sums) */
+  maskGradBlocks(gWeff: F32, w: F32, block: number, bound: number, gm: F32): void;
   /** number of elements > 0 */
   countPositive(x: F32): number;
   relu(x: F32, y: F32): void;

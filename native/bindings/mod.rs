@@ -32,6 +32,8 @@ mod optim;
 mod cuda;
 mod cuda_ops;
 mod sparse;
+mod mask_blocks;
+mod cuda_masks;
 
 pub unsafe fn register(env: napi_env, exports: napi_value) {
     info::register(env, exports);
@@ -43,4 +45,6 @@ pub unsafe fn register(env: napi_env, exports: napi_value) {
     optim::register(env, exports);
     cuda::register(env, exports);
     sparse::register(env, exports);
+    mask_blocks::register(env, exports);
+    cuda_masks::register(env, exports);
 }

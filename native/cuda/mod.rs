@@ -20,6 +20,7 @@ pub mod context;
 pub mod conv;
 pub mod driver;
 pub mod launch;
+pub mod mask_ops;
 pub mod module;
 pub mod nn_ops;
 pub mod ops;

@@ -26,6 +26,7 @@ pub mod simd;
 #[cfg(target_arch = "x86_64")]
 mod transpose;
 pub mod elementwise;
+pub mod mask_blocks;
 pub mod reduce;
 pub mod optim;
 pub mod gemm;

@@ -59,6 +59,8 @@ export interface CudaNativeBinding {
   cudaConv2dBackwardWeight(x: B, gy: B, gw: B, gb: B | null, p: ConvParams): void;
   cudaMaskedWeight(w: B, m: B, out: B): void;
   cudaMaskGrad(gWeff: B, w: B, gm: B): void;
+  cudaMaskedWeightBlocks(w: B, m: B, block: number, out: B): void;
+  cudaMaskGradBlocks(gWeff: B, w: B, block: number, bound: number, gm: B): void;
   cudaCountPositive(x: B): number;
   cudaRelu(x: B, y: B): void;
   cudaReluBackward(y: B, gy: B, gx: B): void;

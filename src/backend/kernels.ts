@@ -24,11 +24,12 @@ export interface Kernels<F, I> {
   /** gw, and gb when given */
   conv2dBackwardWeight(x: F, gy: F, gw: F, gb: F | null, p: ConvParams): void;
 
-  // --- SeaM's masks ---
-  /** out = w * (m > 0) */
-  maskedWeight(w: F, m: F, out: F): void;
-  /** gm = clamp(gWeff * w, -1, 1): the straight-through mask gradient */
-  maskGrad(gWeff: F, w: F, gm: F): void;
+  // --- SeaM's masks (each mask element covers `block` consecutive weights; block 1: one per weight) ---
+  /** out[i] = w[i] * (m[i / block] > 0) */
+  maskedWeightBlocks(w: F, m: F, block: number, out: F): void;
+  /** gm[e] = clamp(sum of gWeff * w over block e, -bound, bound): the straight-through gradient of a
+   *  mask element (bound 1), or the raw block sums (bound Infinity) */
+  maskGradBlocks(gWeff: F, w: F, block: number, bound: number, gm: F): void;
   /** how many elements are > 0 */
   countPositive(x: F): number;
 

@@ -1,116 +1,74 @@
-// `seam bench-model`: a re-engineered model (model + SeaM mask file) run three ways at batch 16:
-// dense (the original model through the planned engine), compacted (dead channels removed) and
-// sparse (masks applied, sparse kernels where the planner finds them faster); with ms per batch,
-// speedup, FLOPs, parameters and file sizes.
-import { serializeCompact, compactSizeReport } from '../export/compact-file.js';
-import { compactModel } from '../export/compaction/index.js';
-import { applyMaskFile, prunedStateDict } from '../export/pruned.js';
-import { planModel, type InferenceEngine } from '../infer/index.js';
-import { loadModel } from '../models/load.js';
-import type { Module } from '../nn/index.js';
-import { countFlops } from '../seam/flops.js';
-import { Tensor } from '../tensor/tensor.js';
-import { Rng } from '../util/rng.js';
-import { intFlag } from './args.js';
+// `seam bench-model`: a re-engineered model (model + SeaM mask file) timed at batch 16 in our
+// engines (dense, sparse, compacted, compacted + sparse) and, when onnxruntime-node is installed, in
+// onnxruntime (the original model and the exported compacted ONNX, 1 and 2 threads); with ms per
+// batch, speedup over our dense run, FLOPs, parameters and file sizes.
+import { intFlag, UsageError } from './args.js';
 import { COMMON_OPTIONS, parseCommand, type CommandSpec } from './command.js';
+import { benchModel } from './model-bench.js';
+
+/** Options bench-model and compare share. */
+export const TIMING_OPTIONS = {
+  batch: { value: 'N', help: 'images per batch', default: '16' },
+  'input-size': { value: 'N', help: 'input height and width', default: '32 for CIFAR models, else 224' },
+  reps: { value: 'N', help: 'timed rounds (the median is reported; engines interleaved round by round)', default: '20' },
+  'ort-threads': { value: 'T,T|none', help: 'onnxruntime intra-op thread counts (when onnxruntime-node is installed)', default: '1,2' },
+  'channel-multiple': { value: 'N', help: 'compaction keeps multiples of N channels per layer (exact zero channels added)', default: '1' },
+  json: { help: 'print the results as one JSON object' },
+} as const;
 
 export const BENCH_MODEL = {
   name: 'bench-model',
-  summary: 'time a re-engineered model dense, sparse, compacted and compacted + sparse: ms per batch, speedup, FLOPs, parameters, file sizes',
+  summary: 'time a re-engineered model in our dense, sparse, compacted and compacted + sparse engines and in onnxruntime: ms per batch, speedup, FLOPs, parameters, file sizes',
   options: {
     model: COMMON_OPTIONS.model,
     arch: COMMON_OPTIONS.arch,
     masks: COMMON_OPTIONS.masks,
-    batch: { value: 'N', help: 'images per batch', default: '16' },
-    'input-size': { value: 'N', help: 'input height and width', default: '32 for CIFAR models, else 224' },
-    reps: { value: 'N', help: 'timed runs per variant (the median is reported)', default: '20' },
-    json: { help: 'print the results as one JSON object' },
+    ...TIMING_OPTIONS,
   },
-  example: 'seam bench-model --model model.pt --masks runs/c0/masks.pt --batch 16',
+  example: 'seam bench-model --model model.pt --masks runs/c0/masks.pt --batch 16 --channel-multiple 8',
 } as const satisfies CommandSpec;
 
-interface Variant {
-  name: string;
-  ms: number;
-  flops: number;
-  parameters: number;
-  sparseLayers: number;
-  layers: number;
-}
-
-function medianMs(engine: InferenceEngine, x: Float32Array, batch: number, reps: number): number {
-  for (let i = 0; i < 3; i++) engine.run(x, batch);
-  const t: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = process.hrtime.bigint();
-    engine.run(x, batch);
-    t.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  t.sort((a, b) => a - b);
-  return t[t.length >> 1];
-}
-
-/** Parameters that do work: non-zero and, where a SeaM mask is attached, kept by it. */
-function effectiveParameters(model: Module): number {
-  let n = 0;
-  for (const [, m] of model.namedModules()) {
-    for (const name of ['weight', 'bias']) {
-      const p = m.getParameter(name);
-      if (!p) continue;
-      const mask = m.getParameter(`${name}_mask`)?.f32;
-      const v = p.f32;
-      for (let i = 0; i < v.length; i++) if (v[i] !== 0 && (!mask || mask[i] > 0)) n++;
-    }
-  }
-  return n;
+/** --ort-threads: comma-separated positive thread counts, or "none". */
+export function ortThreadsFlag(v: string | undefined): number[] {
+  if (v === undefined) return [1, 2];
+  if (v === 'none') return [];
+  const t = v.split(',').map((s) => Number(s.trim()));
+  if (t.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--ort-threads must be thread counts like 1,2 or "none", got ${JSON.stringify(v)}`);
+  return t;
 }
 
 export async function benchModelCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand(BENCH_MODEL, argv);
   if (!parsed) return 0;
   const v = parsed.values;
-  const batch = intFlag(v.batch, 'batch', 16);
-  const reps = intFlag(v.reps, 'reps', 20);
-  const load = () => loadModel(v.model, { arch: v.arch });
-  const dense = load();
-  const size = intFlag(v['input-size'], 'input-size', dense.arch.startsWith('cifar_') ? 32 : 224);
-  const sample = [dense.options.inChannels ?? 3, size, size];
-  const x = Tensor.randn([batch, ...sample], new Rng(1)).f32;
-
-  const variants: Variant[] = [];
-  const measure = (name: string, model: Module, engine: InferenceEngine, flops: number): void => {
-    variants.push({
-      name, ms: medianMs(engine, x, batch, reps), flops, parameters: effectiveParameters(model),
-      sparseLayers: engine.layers.filter((l) => l.kernel === 'sparse').length, layers: engine.layers.length,
-    });
-  };
-  measure('dense', dense.model, planModel(dense.model, sample, { kernel: 'dense' }), countFlops(dense.model, sample).dense);
-
-  const masked = load();
-  const { head } = applyMaskFile(masked.model, v.masks);
-  const sd = prunedStateDict(masked.model, head);
-  const files = compactSizeReport(sd, serializeCompact(sd));
-  measure('sparse', masked.model, planModel(masked.model, sample), countFlops(masked.model, sample).effective);
-
-  const compacted = load();
-  const c = applyMaskFile(compacted.model, v.masks);
-  const report = compactModel(compacted.model, c.head, { sampleShape: sample });
-  measure('compacted', compacted.model, planModel(compacted.model, sample, { kernel: 'dense' }), countFlops(compacted.model, sample).dense);
-  measure('compacted+sparse', compacted.model, planModel(compacted.model, sample), countFlops(compacted.model, sample).effective);
-
-  const base = variants[0].ms;
-  const rows = variants.map((r) => ({ ...r, speedup: base / r.ms }));
+  const r = await benchModel({
+    model: v.model, arch: v.arch, masks: v.masks, batch: intFlag(v.batch, 'batch', 16), reps: intFlag(v.reps, 'reps', 20),
+    inputSize: v['input-size'] === undefined ? undefined : intFlag(v['input-size'], 'input-size', 32), ortThreads: ortThreadsFlag(v['ort-threads']),
+    channelMultiple: intFlag(v['channel-multiple'], 'channel-multiple', 1),
+  });
+  const base = r.engines[0].ms;
+  const rows = r.engines.map((e) => ({ ...e, speedup: base / e.ms }));
   if (v.json) {
-    console.log(JSON.stringify({ batch, sample, variants: rows, channelsRemoved: report.channelsRemoved,
-      files: { denseBytes: files.denseBytes, compactBytes: files.compactBytes } }));
+    const { engines: _all, ...rest } = r;
+    console.log(JSON.stringify({ ...rest, variants: rows.filter((e) => !e.threads), ort: rows.filter((e) => e.threads) }));
     return 0;
   }
-  console.log(`${dense.arch}, batch ${batch}, input ${sample.join('x')}; ${report.channelsRemoved} dead channels removed by compaction`);
-  console.log(`${'variant'.padEnd(18)} ${'ms/batch'.padStart(9)} ${'speedup'.padStart(8)} ${'MFLOPs/img'.padStart(11)} ${'params'.padStart(10)} ${'sparse layers'.padStart(14)}`);
-  for (const r of rows) {
-    console.log(`${r.name.padEnd(18)} ${r.ms.toFixed(2).padStart(9)} ${`${r.speedup.toFixed(2)}x`.padStart(8)} ${(r.flops / 1e6).toFixed(1).padStart(11)} ` +
-      `${r.parameters.toLocaleString('en').padStart(10)} ${`${r.sparseLayers}/${r.layers}`.padStart(14)}`);
+  console.log(`${r.arch}, batch ${r.batch}, input ${r.sample.join('x')}; ${r.channelsRemoved} dead channels removed by compaction`);
+  console.log(`${'engine'.padEnd(22)} ${'ms/batch'.padStart(9)} ${'speedup'.padStart(8)} ${'MFLOPs/img'.padStart(11)} ${'params'.padStart(10)} ${'sparse layers'.padStart(14)}`);
+  for (const e of rows) {
+    const name = e.threads ? `${e.name} (${e.threads} thr)` : e.name;
+    const sparse = e.layers === undefined ? '-' : `${e.sparseLayers}/${e.layers}`;
+    console.log(`${name.padEnd(22)} ${e.ms.toFixed(2).padStart(9)} ${`${e.speedup.toFixed(2)}x`.padStart(8)} ${(e.flops / 1e6).toFixed(1).padStart(11)} ` +
+      `${e.parameters.toLocaleString('en').padStart(10)} ${sparse.padStart(14)}`);
   }
-  console.log(`files: dense safetensors ${files.denseBytes.toLocaleString('en')} B, compact ${files.compactBytes.toLocaleString('en')} B (${(100 * files.ratio).toFixed(1)}%)`);
+  for (const t of new Set(r.engines.filter((e) => e.threads).map((e) => e.threads))) {
+    const [orig, exp] = ['ort original', 'ort exported'].map((n) => r.engines.find((e) => e.name === n && e.threads === t)!);
+    console.log(`onnxruntime, ${t} thread${t === 1 ? '' : 's'}: exported model ${(orig.ms / exp.ms).toFixed(2)}x faster than the original`);
+  }
+  if (r.ortMissing) console.log(`onnxruntime: skipped (${r.ortMissing})`);
+  if (r.ortMaxAbsDiff !== null) console.log(`onnxruntime reproduces the re-engineered logits: max |diff| ${r.ortMaxAbsDiff.toExponential(2)}`);
+  const kb = (b: number): string => `${(b / 1024).toFixed(0)} KB`;
+  console.log(`files: dense safetensors ${kb(r.files.denseBytes)}, compact ${kb(r.files.compactBytes)}, ONNX original ${kb(r.files.onnxOriginalBytes)}, ` +
+    `ONNX exported (compacted) ${kb(r.files.onnxExportedBytes)}`);
   return 0;
 }

@@ -18,6 +18,8 @@ export interface CommandSpec {
   summary: string;
   /** the positional argument's placeholder, for commands that take one (`seam inspect FILE`) */
   positional?: string;
+  /** the command takes one or more positional arguments (`seam compare RUN_DIR...`) */
+  variadic?: boolean;
   options: Record<string, OptionSpec>;
   example: string;
 }
@@ -58,8 +60,9 @@ export function parseCommand<S extends CommandSpec>(spec: S, argv: string[]): Pa
   } catch (err) {
     throw usageError(spec, err as Error & { code?: string });
   }
-  if (spec.positional && parsed.positionals.length !== 1) {
-    throw new UsageError(`expected one ${spec.positional}, got ${parsed.positionals.length ? parsed.positionals.map((p) => `"${p}"`).join(' ') : 'none'} ${helpHint(spec)}`);
+  if (spec.positional && (spec.variadic ? parsed.positionals.length === 0 : parsed.positionals.length !== 1)) {
+    const want = spec.variadic ? `one or more ${spec.positional}` : `one ${spec.positional}`;
+    throw new UsageError(`expected ${want}, got ${parsed.positionals.length ? parsed.positionals.map((p) => `"${p}"`).join(' ') : 'none'} ${helpHint(spec)}`);
   }
   const missing = Object.entries(spec.options).filter(([k, o]) => o.required && parsed.values[k] === undefined).map(([k]) => `--${k}`);
   if (missing.length) {
@@ -107,7 +110,7 @@ function editDistance(a: string, b: string): number {
 /** One line: `seam NAME --required X ... [options]`. */
 export function synopsis(spec: CommandSpec): string {
   const req = Object.entries(spec.options).filter(([, o]) => o.required).map(([k, o]) => `--${k} ${o.value}`);
-  return ['seam', spec.name, spec.positional, ...req, Object.values(spec.options).some((o) => !o.required) ? '[options]' : ''].filter(Boolean).join(' ');
+  return ['seam', spec.name, spec.positional && `${spec.positional}${spec.variadic ? '...' : ''}`, ...req, Object.values(spec.options).some((o) => !o.required) ? '[options]' : ''].filter(Boolean).join(' ');
 }
 
 export function helpText(spec: CommandSpec): string {

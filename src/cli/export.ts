@@ -9,7 +9,7 @@ import { applyMaskFile, prunedStateDict, writeStateDict } from '../export/pruned
 import { loadModel } from '../models/load.js';
 import type { Module } from '../nn/index.js';
 import { parseSize } from '../data/spec.js';
-import { UsageError } from './args.js';
+import { intFlag, UsageError } from './args.js';
 import { COMMON_OPTIONS, parseCommand, type CommandSpec } from './command.js';
 import { modelInput } from './model-input.js';
 
@@ -24,14 +24,15 @@ export const EXPORT = {
     arch: COMMON_OPTIONS.arch,
     masks: COMMON_OPTIONS.masks,
     format: { value: 'pt|safetensors|onnx|compact', help: 'output format', default: "from --out's extension (.safetensors, .onnx), else pt" },
-    'compact-channels': { help: 'first remove the channels the masks made constant' },
+    'compact-channels': { help: 'first remove the channels the masks made constant or left unread' },
+    'channel-multiple': { value: 'N', help: 'with --compact-channels: keep multiples of N channels per layer (exact zero channels added)', default: '1' },
     'input-size': { value: 'N|HxW', help: 'input height and width of the export (the ONNX batch stays dynamic)',
       default: "the shape the search ran on (masks.pt), else the model's declared size, else 32 for CIFAR models and 224" },
     out: { value: 'FILE', required: true, help: 'the file to write' },
     json: { help: 'print a summary object on stdout' },
     quiet: COMMON_OPTIONS.quiet,
   },
-  example: 'seam export --model model.pt --masks runs/c0/masks.pt --format onnx --compact-channels --out pruned.onnx',
+  example: 'seam export --model model.pt --masks runs/c0/masks.pt --format onnx --compact-channels --channel-multiple 8 --out pruned.onnx',
 } as const satisfies CommandSpec;
 
 export async function exportCommand(argv: string[]): Promise<number> {
@@ -69,7 +70,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
 
   let compaction: CompactionReport | null = null;
   if (v['compact-channels']) {
-    compaction = compactModel(loaded.model, head, { sampleShape });
+    compaction = compactModel(loaded.model, head, { sampleShape, channelMultiple: intFlag(v['channel-multiple'], 'channel-multiple', 1) });
     log(formatCompactionReport(compaction));
   }
   const meta: Record<string, string> = { arch: loaded.arch, options: JSON.stringify(loaded.options), compacted: String(Boolean(compaction)) };

@@ -1,6 +1,7 @@
 // The `seam` command line: dispatches to one module per command; `seam COMMAND --help` describes each.
 import { UsageError } from './args.js';
 import { BENCH_MODEL, benchModelCommand } from './bench-model.js';
+import { COMPARE, compareCommand } from './compare.js';
 import { nearest, synopsis, type CommandSpec } from './command.js';
 import { DEFECT, defectCommand } from './defect.js';
 import { EXPORT, exportCommand } from './export.js';
@@ -10,7 +11,7 @@ import { REENGINEER, reengineerCommand } from './reengineer.js';
 import { RUN, runCommand } from './run.js';
 
 const COMMANDS: [CommandSpec, (argv: string[]) => Promise<number>][] = [
-  [REENGINEER, reengineerCommand], [EXPORT, exportCommand], [BENCH_MODEL, benchModelCommand], [DEFECT, defectCommand],
+  [REENGINEER, reengineerCommand], [EXPORT, exportCommand], [BENCH_MODEL, benchModelCommand], [COMPARE, compareCommand], [DEFECT, defectCommand],
   [INSPECT, inspectCommand], [RUN, runCommand], [INFO, infoCommand],
 ];
 

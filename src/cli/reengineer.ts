@@ -10,8 +10,10 @@ import {
 import { loadModel } from '../models/load.js';
 import { paperDefaults } from '../seam/defaults.js';
 import { countFlops } from '../seam/flops.js';
+import { compactMaskPath, saveCompactMaskFile } from '../seam/mask-compact.js';
 import { saveMaskFile } from '../seam/mask-file.js';
-import { renderHtml, summaryTable, type Report } from '../seam/report.js';
+import { GRANULARITIES, type Granularity } from '../seam/masks.js';
+import { layerTable, renderHtml, summaryTable, type Report } from '../seam/report.js';
 import { reengineer, type SearchOptions } from '../seam/search.js';
 import { SearchProgress } from './progress.js';
 import { intFlag, numFlag, UsageError } from './args.js';
@@ -47,6 +49,7 @@ export const REENGINEER = {
     resize: { value: 'N|HxW', help: 'resize the samples: N the shorter side (aspect kept), HxW exactly (bilinear, antialiased when shrinking)' },
     channels: { value: 'C', help: 'repeat 1-channel data into C channels (gray to RGB)', default: "an imported graph's declared input channels" },
     device: { value: 'cpu|cuda', help: 'where the search runs', default: 'cpu' },
+    granularity: { value: 'weight|kernel|channel', help: 'what one mask element covers: a weight (SeaM), a conv kernel or an output channel', default: 'weight' },
     out: { value: 'DIR', required: true, help: 'output folder' },
     resume: { help: 'continue the run whose checkpoint is in --out' },
     json: { help: 'print a summary object on the last line of stdout' },
@@ -54,6 +57,13 @@ export const REENGINEER = {
   },
   example: 'seam reengineer --model examples/fmnist/fmnist_resnet20.pt --data fashion-mnist:examples/fmnist --target-class 0 --epochs 10 --out runs/c0',
 } as const satisfies CommandSpec;
+
+/** --granularity: what one mask element covers (default SeaM's `weight`). */
+export function granularityFlag(v: string | undefined): Granularity {
+  const g = v ?? 'weight';
+  if (!(GRANULARITIES as readonly string[]).includes(g)) throw new UsageError(`--granularity must be one of ${GRANULARITIES.join(', ')}, got ${JSON.stringify(g)}`);
+  return g as Granularity;
+}
 
 /** --device: 'cpu' (default) or 'cuda', which must be usable here (else the driver's reason). */
 export function deviceFlag(v: string | undefined): 'cpu' | 'cuda' {
@@ -88,6 +98,7 @@ export async function reengineerCommand(argv: string[]): Promise<number> {
   const v = parsed.values;
   const seed = intFlag(v.seed, 'seed', 0);
   const device = deviceFlag(v.device);
+  const granularity = granularityFlag(v.granularity);
   const loaded = loadModel(v.model, { arch: v.arch });
   const log = (s: string): void => void (v.quiet || process.stderr.write(`${s}\n`));
   log(`model: ${v.model} (${loaded.format}), architecture ${loaded.arch} (${loaded.reason})`);
@@ -109,6 +120,7 @@ export async function reengineerCommand(argv: string[]): Promise<number> {
     lrHead: numFlag(v['lr-head'], 'lr-head', defaults.lrHead),
     seed,
     earlyStop: intFlag(v['early-stop'], 'early-stop', -1),
+    granularity,
   };
   if (v.alpha === undefined || v['lr-mask'] === undefined) log(`defaults from ${defaults.source}: lr_mask ${opts.lrMask}, alpha ${opts.alpha}`);
   mkdirSync(v.out, { recursive: true });
@@ -148,17 +160,20 @@ export async function reengineerCommand(argv: string[]): Promise<number> {
     originalAccuracy: result.originalAccuracy, accuracy: result.accuracy, retention: result.retention,
     bestEpoch: result.bestEpoch, epochsRun: result.epochsRun, seconds: result.seconds, cancelled: result.cancelled,
     flops: (({ dense, effective }) => ({ dense, effective }))(countFlops(loaded.model, sample)),
-    layers: result.layers, epochs: result.log,
+    layers: result.layers, epochs: result.log, sampleShape: sample,
   };
   saveMaskFile(join(v.out, 'masks.pt'), result.masks, result.head, sample);
+  if (granularity !== 'weight') saveCompactMaskFile(compactMaskPath(join(v.out, 'masks.pt')), result.masks, result.head, granularity);
   writeFileSync(join(v.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(v.out, 'report.html'), renderHtml(report));
-  if (!v.quiet) process.stderr.write(`\n${summaryTable(report)}\nwrote ${join(v.out, 'masks.pt')}, log.jsonl, report.json, report.html\n`);
+  if (!v.quiet && granularity !== 'weight') process.stderr.write(`\nretained per layer (${granularity} granularity):\n${layerTable(report.layers)}\n`);
+  const compactNote = granularity === 'weight' ? '' : `, ${compactMaskPath('masks.pt')}`;
+  if (!v.quiet) process.stderr.write(`\n${summaryTable(report)}\nwrote ${join(v.out, 'masks.pt')}${compactNote}, log.jsonl, report.json, report.html\n`);
   if (v.json) {
     console.log(JSON.stringify({
       original_accuracy: result.originalAccuracy, accuracy: result.accuracy, retention: result.retention, best_epoch: result.bestEpoch,
       epochs_run: result.epochsRun, seconds: Math.round(result.seconds * 10) / 10, cancelled: result.cancelled,
-      flops_dense: report.flops.dense, flops_effective: report.flops.effective, out: v.out,
+      flops_dense: report.flops.dense, flops_effective: report.flops.effective, granularity, out: v.out,
     }));
   }
   return result.cancelled ? 130 : 0;

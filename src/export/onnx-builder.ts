@@ -85,7 +85,7 @@ export class OnnxGraphBuilder {
 
   batchNorm(m: BatchNorm2d, x: string, path: string, output?: string): string {
     const names = ['weight', 'bias', 'running_mean', 'running_var'] as const;
-    const ts = [m.weight, m.bias, m.runningMean, m.runningVar];
+    const ts = [...noGrad(() => m.affine(true)), m.runningMean, m.runningVar]; // affine through SeaM's channel gate, if any
     const inputs = [x, ...ts.map((t, i) => this.init(`${path}.${names[i]}`, t))];
     return this.node('BatchNormalization', inputs, scopeOf(path), { epsilon: m.eps, momentum: 1 - m.momentum }, output);
   }

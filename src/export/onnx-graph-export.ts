@@ -54,8 +54,8 @@ export function emitGraphModel(b: OnnxGraphBuilder, model: OnnxGraphModel, input
       const [w, bias] = params(s.module, s.path, wb, ['weight', 'bias']);
       copyNode(b, s.node, [v(s.input), w, ...(bias ? [bias] : [])], [v(s.output)], src);
     } else if (s.kind === 'bn') {
-      const m = s.module;
-      const ins = params(m, s.path, [m.weight, m.bias, m.runningMean, m.runningVar], ['weight', 'bias', 'running_mean', 'running_var']);
+      const m = s.module; // the affine through SeaM's channel gate, if any
+      const ins = params(m, s.path, [...noGrad(() => m.affine(true)), m.runningMean, m.runningVar], ['weight', 'bias', 'running_mean', 'running_var']);
       copyNode(b, s.node, [v(s.input), ...ins], [v(s.output)], src);
     } else if (s.form === 'gemm') {
       b.gemm(s.module, v(s.input), s.path, v(s.output));

@@ -9,10 +9,10 @@ import { readStateDictSync } from '../io/index.js';
 import { writeSafetensorsSync } from '../io/safetensors.js';
 import { writeTorchFile } from '../io/torch-write.js';
 import type { RawTensor, StateDict } from '../io/types.js';
-import { readWeights } from '../models/load.js';
 import { buildModel, guessArchitecture, type ArchOptions } from '../models/zoo.js';
 import { Linear, ReLU, Sequential, type Module } from '../nn/index.js';
 import { applyMaskTensors } from '../seam/mask-file.js';
+import { expandCompactMasks, isCompactMaskFile } from '../seam/mask-compact.js';
 import type { MaskEntry } from '../seam/masks.js';
 import { fromRaw, toRaw } from '../tensor/raw.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
@@ -21,11 +21,13 @@ import { fitToStateDict } from './compaction/rebuild.js';
 
 export const HEAD_PREFIX = 'module_head.';
 
-/** Reads a SeaM mask file (.pt or safetensors) into engine tensors. */
-export function readMaskFile(path: string): Map<string, Tensor> {
-  const { stateDict } = readWeights(path);
-  const out = new Map<string, Tensor>();
+/** Reads a SeaM mask file (.pt or safetensors, or the compact form of kernel / channel masks) into
+ *  engine tensors; `metadata` holds a safetensors file's metadata. */
+export function readMaskFile(path: string): Map<string, Tensor> & { metadata?: Record<string, string> } {
+  const { stateDict, extra } = readStateDictSync(path);
+  const out: Map<string, Tensor> & { metadata?: Record<string, string> } = new Map();
   for (const [k, t] of stateDict) out.set(k, fromRaw(t, `${path}:${k}`));
+  if (extra && typeof extra === 'object') out.metadata = extra as Record<string, string>;
   return out;
 }
 
@@ -60,7 +62,8 @@ export interface AppliedMasks {
 
 /** Puts a SeaM mask file (path or tensors) onto `model` and builds the head; errors name what does not fit. */
 export function applyMaskFile(model: Module, file: string | Map<string, Tensor>, what = typeof file === 'string' ? file : 'mask file'): AppliedMasks {
-  const tensors = typeof file === 'string' ? readMaskFile(file) : file;
+  let tensors: Map<string, Tensor> & { metadata?: Record<string, string> } = typeof file === 'string' ? readMaskFile(file) : file;
+  if (isCompactMaskFile(tensors.metadata)) tensors = expandCompactMasks(model, tensors, tensors.metadata!, what);
   const { masks, headWeight, headBias, inputShape } = applyMaskTensors(model, tensors, what);
   const head = buildHead(headWeight, headBias, what);
   const classes = modelOutputs(model);

@@ -28,7 +28,8 @@ function fold(name: string, w: Tensor, b: Tensor | null, outChannels: number, bn
   if (bn) {
     if (bn.numFeatures !== outChannels) throw new Error(`planModel: ${name}: BatchNorm2d(${bn.numFeatures}) after a layer with ${outChannels} outputs`);
     const per = weight.length / outChannels;
-    const [g, beta, mean, v] = [bn.weight.f32, bn.bias.f32, bn.runningMean.f32, bn.runningVar.f32];
+    const [gamma, shift] = bn.affine(true); // SeaM's channel gate, if the conv before has one
+    const [g, beta, mean, v] = [gamma.f32, shift.f32, bn.runningMean.f32, bn.runningVar.f32];
     for (let o = 0; o < outChannels; o++) {
       const scale = g[o] / Math.sqrt(v[o] + bn.eps);
       for (let i = o * per; i < (o + 1) * per; i++) weight[i] = weight[i] * scale;

@@ -26,29 +26,40 @@ export class BatchNorm2d extends Module {
     this.numBatchesTracked = this.registerBuffer('num_batches_tracked', Tensor.ints([0], []));
   }
 
+  /** bn(x); run on its own after a conv, it applies that conv's channel gate (Module.outputGate). */
   forward(x: Tensor): Tensor {
+    return this.normalize(x, this.affine(true));
+  }
+
+  private normalize(x: Tensor, [gamma, beta]: [Tensor, Tensor]): Tensor {
     if (this.training) {
       const n = this.numBatchesTracked;
       if (n.device === 'cpu') n.data[0] += 1;
       else n.copy_(Tensor.ints([n.item() + 1], []));
     }
-    return batchNorm2d(x, this.weight, this.bias, this.runningMean, this.runningVar, {
+    return batchNorm2d(x, gamma, beta, this.runningMean, this.runningVar, {
       training: this.training, momentum: this.momentum, eps: this.eps,
     });
   }
 
-  /** relu(this.forward(x) + residual): one fused op in eval mode, the separate ops in training. */
-  forwardRelu(x: Tensor, residual: Tensor | null = null): Tensor {
+  /** relu(bn(x) + residual): one fused op in eval mode, the separate ops in training; `affine`
+   *  replaces gamma and beta (a gated conv passes them gated). */
+  forwardRelu(x: Tensor, residual: Tensor | null = null, affine = this.affine(false)): Tensor {
     if (this.training) {
-      const y = this.forward(x);
+      const y = this.normalize(x, affine);
       return relu(residual ? add(y, residual) : y);
     }
-    return batchNormReluEval(x, this.weight, this.bias, this.runningMean, this.runningVar, this.eps, residual);
+    return batchNormReluEval(x, affine[0], affine[1], this.runningMean, this.runningVar, this.eps, residual);
   }
 
   /** The running-statistics parameters the fused eval ops take. */
-  evalParams(): BnEvalParams {
-    return { gamma: this.weight, beta: this.bias, runningMean: this.runningMean, runningVar: this.runningVar, eps: this.eps };
+  evalParams(affine = this.affine(false)): BnEvalParams {
+    return { gamma: affine[0], beta: affine[1], runningMean: this.runningMean, runningVar: this.runningVar, eps: this.eps };
+  }
+
+  /** gamma and beta with SeaM's masks, and through the channel gate of the conv before when `withGate`. */
+  affine(withGate: boolean): [Tensor, Tensor] {
+    return this.gatedParameters(['weight', 'bias'], withGate) as [Tensor, Tensor];
   }
 
   override describe(): string {

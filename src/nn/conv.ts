@@ -1,7 +1,7 @@
 // Conv2d layer; when SeaM wraps it, `weight_mask` / `bias_mask` parameters make the forward use
 // W * bin(M) (see ops/mask.ts). Kernel, stride, padding and dilation may differ per axis (imported
 // graphs have 1x7 kernels); the scalar accessors serve the square case the zoo models use.
-import { conv2d, conv2dBnReluEval, type Conv2dOptions } from '../ops/index.js';
+import { binarize, conv2d, conv2dBnReluEval, gateChannels, gatedWeight, type Conv2dOptions } from '../ops/index.js';
 import type { Pair } from '../ops/util.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { BatchNorm2d } from './batchnorm.js';
@@ -73,24 +73,39 @@ export class Conv2d extends Module {
     return this.square('dilation', this.dilations);
   }
 
-  /** The weight and bias as the forward uses them (masked when SeaM masks are attached). */
+  /** The weight and bias as SeaM's masks leave them (a zero row for a masked channel). */
   effectiveWeight(): Tensor {
-    return this.maskedParameter('weight')!;
+    return this.gatedParameters(['weight'])[0]!;
   }
 
   effectiveBias(): Tensor | null {
-    return this.maskedParameter('bias');
+    return this.gatedParameters(['bias'])[0];
   }
 
   /** conv(x), or with an epilogue relu(bn(conv(x)) [+ residual]): in eval mode one fused op
-   *  (ops/fused.ts picks its kernels), in training the BatchNorm module's own forward. */
+   *  (ops/fused.ts picks its kernels), in training the BatchNorm module's own forward. SeaM's
+   *  channel gate (Module.outputGate) acts on the parameters without an epilogue (unless the
+   *  BatchNorm that follows applies it), on the BatchNorm's affine before a residual add, and after
+   *  the ReLU otherwise. */
   forward(x: Tensor, epilogue?: ConvEpilogue): Tensor {
-    const w = this.effectiveWeight();
-    const b = this.effectiveBias();
-    if (!epilogue) return conv2d(x, w, b, this.options());
+    const opts = this.options();
+    if (!epilogue) {
+      const [w, b] = this.gatedParameters(['weight', 'bias'], !this.gateAtNext) as [Tensor, Tensor | null];
+      return conv2d(x, w, b, opts);
+    }
     const { bn, residual = null } = epilogue;
-    if (bn.training) return bn.forwardRelu(conv2d(x, w, b, this.options()), residual);
-    return conv2dBnReluEval(x, w, b, this.options(), bn.evalParams(), residual);
+    const [w, b] = this.gatedParameters(['weight', 'bias'], false) as [Tensor, Tensor | null];
+    const gate = this.outputGate && binarize(this.outputGate);
+    let affine = bn.affine(false);
+    if (gate && residual) affine = affine.map((p) => gatedWeight(p, gate)) as [Tensor, Tensor];
+    const y = bn.training ? bn.forwardRelu(conv2d(x, w, b, opts), residual, affine) : conv2dBnReluEval(x, w, b, opts, bn.evalParams(affine), residual);
+    return gate && !residual ? gateChannels(y, gate) : y;
+  }
+
+  /** relu(conv(x)) for a conv without BatchNorm, SeaM's channel gate after the ReLU. */
+  forwardRelu(x: Tensor): Tensor {
+    const [w, b] = this.gatedParameters(['weight', 'bias'], false) as [Tensor, Tensor | null];
+    return this.reluThenGate(conv2d(x, w, b, this.options()));
   }
 
   private options(): Conv2dOptions {

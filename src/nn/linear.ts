@@ -19,15 +19,22 @@ export class Linear extends Module {
   }
 
   effectiveWeight(): Tensor {
-    return this.maskedParameter('weight')!;
+    return this.gatedParameters(['weight'])[0]!;
   }
 
   effectiveBias(): Tensor | null {
-    return this.maskedParameter('bias');
+    return this.gatedParameters(['bias'])[0];
   }
 
   forward(x: Tensor): Tensor {
-    return linear(x, this.effectiveWeight(), this.effectiveBias());
+    const [w, b] = this.gatedParameters(['weight', 'bias']) as [Tensor, Tensor | null];
+    return linear(x, w, b);
+  }
+
+  /** relu(linear(x)), SeaM's channel gate after the ReLU. */
+  forwardRelu(x: Tensor): Tensor {
+    const [w, b] = this.gatedParameters(['weight', 'bias'], false) as [Tensor, Tensor | null];
+    return this.reluThenGate(linear(x, w, b));
   }
 
   override describe(): string {

@@ -1,7 +1,8 @@
 // Module: named parameters, buffers and children with PyTorch's naming and ordering, train/eval,
 // and stateDict()/loadStateDict() with PyTorch key names.
 import { keepTensor } from '../backend/storage.js';
-import { maskedWeight } from '../ops/mask.js';
+import { relu } from '../ops/elementwise.js';
+import { binarize, gateChannels, gatedWeight, maskedWeight } from '../ops/mask.js';
 import { Tensor, shapeStr, type Device } from '../tensor/tensor.js';
 
 export type StateDictT = Map<string, Tensor>;
@@ -60,6 +61,37 @@ export abstract class Module {
     const p = this.getParameter(name);
     const m = this.getParameter(`${name}_mask`);
     return p && m ? maskedWeight(p, m) : p;
+  }
+
+  /** SeaM's channel mask gating this module's output channels ([O] mask elements), so that a masked
+   *  channel outputs exactly 0 (set by seam/masks.ts). Where the gate acts: after the unit's ReLU
+   *  when there is one and no residual add (the same values, since relu(0) = 0, and a gradient that
+   *  can switch the channel back on); else on the weight and bias of a Conv2d / Linear, or on the
+   *  affine weight and bias of the BatchNorm2d after a conv (a conv and its BatchNorm share the mask;
+   *  effective weights always show it). */
+  outputGate: Tensor | null = null;
+  /** The gate of this conv acts at the BatchNorm2d that follows it when that one runs on its own
+   *  (the convolution then computes its raw output). */
+  gateAtNext = false;
+
+  /** relu(y) for a layer's raw output y, then SeaM's channel gate on the result (see outputGate). */
+  protected reluThenGate(y: Tensor): Tensor {
+    const r = relu(y);
+    return this.outputGate ? gateChannels(r, binarize(this.outputGate)) : r;
+  }
+
+  /** Parameters as the masks leave them: through the output gate (one binarize shared by all, so
+   *  the gate's gradient is the clamped sum of theirs) or each through its own `<name>_mask`.
+   *  gateHere = false skips a gate applied elsewhere (see gateAtNext). */
+  gatedParameters(names: readonly string[], gateHere = true): (Tensor | null)[] {
+    if (this.outputGate && gateHere) {
+      const gate = binarize(this.outputGate);
+      return names.map((n) => {
+        const p = this.getParameter(n);
+        return p && gatedWeight(p, gate);
+      });
+    }
+    return names.map((n) => (this.outputGate ? this.getParameter(n) : this.maskedParameter(n)));
   }
 
   *namedChildren(): IterableIterator<[string, Module]> {

@@ -43,6 +43,7 @@ function runUnit(u: LayerUnit, x: Tensor): Tensor {
   if (!u.relu) return bn ? bn.forward(layer.forward(x)) : layer.forward(x);
   if (bn) return (layer as Conv2d).forward(x, { bn });
   if (layer instanceof BatchNorm2d) return layer.forwardRelu(x);
+  if (layer instanceof Conv2d || layer instanceof Linear) return layer.forwardRelu(x);
   return relu(layer.forward(x));
 }
 

@@ -10,11 +10,12 @@ import type { FlopsReport } from './report-types.js';
 
 type Layer = Conv2d | ConvTranspose2d | Linear;
 
+/** Weights that do work: nonzero after SeaM's masks (per weight, kernel or channel) are applied. */
 function nonZeroWeights(m: Layer): number {
-  const w = m.weight.f32;
-  const mask = m.getParameter('weight_mask')?.f32;
+  const w = noGrad(() => m.effectiveWeight());
+  const v = w.device === 'cpu' ? w.f32 : w.cpu().f32;
   let n = 0;
-  for (let i = 0; i < w.length; i++) if (w[i] !== 0 && (!mask || mask[i] > 0)) n++;
+  for (let i = 0; i < v.length; i++) if (v[i] !== 0) n++;
   return n;
 }
 

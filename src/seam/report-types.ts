@@ -18,10 +18,16 @@ export interface EpochLog {
 
 export interface LayerRetention {
   param: string;
+  /** the mask's shape */
   shape: number[];
+  /** mask elements kept and in all: weights, kernels, or channels (units) of the layer */
   kept: number;
   total: number;
   retention: number;
+  /** what one element covers (absent in reports written before granularities existed: weight) */
+  granularity?: 'weight' | 'kernel' | 'channel';
+  /** parameters one element covers; weights kept = kept * cover */
+  cover?: number;
 }
 
 export interface FlopsReport {

@@ -18,6 +18,8 @@ export interface Report {
   flops: FlopsReport;
   layers: LayerRetention[];
   epochs: EpochLog[];
+  /** one input sample's shape ([C, H, W]) */
+  sampleShape?: number[];
 }
 
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -53,6 +55,11 @@ function lineChart(title: string, xs: number[], series: Series[], marker?: numbe
 <text x="${(W + L) / 2}" y="${H - 6}" text-anchor="middle" font-size="11">epoch</text></svg></figure>`;
 }
 
+/** What the elements of a layer's mask are: weights, kernels or channels. */
+export function unitName(l: LayerRetention): string {
+  return l.granularity === 'channel' ? 'channels' : l.granularity === 'kernel' && (l.cover ?? 1) > 1 ? 'kernels' : 'weights';
+}
+
 function barChart(title: string, layers: LayerRetention[]): string {
   const rowH = 16;
   const W = 640;
@@ -61,16 +68,19 @@ function barChart(title: string, layers: LayerRetention[]): string {
   const bars = layers.map((l, i) => {
     const y = 4 + i * rowH;
     const w = Math.max(1, l.retention * (W - L - 60));
-    return `<text x="${L - 6}" y="${y + 11}" text-anchor="end" font-size="11">${esc(l.param)}</text><rect x="${L}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 4}" fill="#4c78a8"/><text x="${L + w + 4}" y="${y + 11}" font-size="11">${pct(l.retention, 1)}</text>`;
+    const count = unitName(l) === 'weights' ? '' : ` (${l.kept}/${l.total} ${unitName(l)})`;
+    return `<text x="${L - 6}" y="${y + 11}" text-anchor="end" font-size="11">${esc(l.param)}</text><rect x="${L}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 4}" fill="#4c78a8"/><text x="${L + w + 4}" y="${y + 11}" font-size="11">${pct(l.retention, 1)}${count}</text>`;
   }).join('');
   return `<figure><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img">${bars}</svg></figure>`;
 }
 
 export function renderHtml(r: Report): string {
   const xs = r.epochs.map((e) => e.epoch);
+  const granularity = String(r.options.granularity ?? 'weight');
   const rows: [string, string, string][] = [
     ['accuracy on the target problem', pct(r.originalAccuracy), pct(r.accuracy)],
-    ['weights kept (mask elements)', '100%', pct(r.retention)],
+    ['weights kept', '100%', pct(r.retention)],
+    ...units(r.layers).map(([name, kept, total]): [string, string, string] => [`${name} kept`, `${total}`, `${kept} (${pct(kept / total)})`]),
     ['FLOPs per sample', r.flops.dense.toExponential(3), r.flops.effective.toExponential(3)],
   ];
   return `<!doctype html><html><head><meta charset="utf-8"><title>seam report: ${esc(r.problem.description)}</title>
@@ -85,10 +95,28 @@ ${lineChart('Test accuracy and retained weights per epoch', xs, [
     { name: 'forward FLOPs run sparse', color: '#72b7b2', values: r.epochs.map((e) => e.sparseForward ?? 0) },
     { name: 'original accuracy', color: '#bbb', values: r.epochs.map(() => r.originalAccuracy) },
   ], r.bestEpoch)}
-${barChart('Retained weights per layer (chosen epoch)', r.layers)}
+${barChart(`Retained per layer at ${granularity} granularity (chosen epoch)`, r.layers)}
 <h2>Options</h2><pre>${esc(JSON.stringify(r.options, null, 2))}</pre>
 </body></html>
 `;
+}
+
+/** Kernels and channels kept over all layers masked at those granularities: [name, kept, total]. */
+function units(layers: LayerRetention[]): [string, number, number][] {
+  const sums = new Map<string, [number, number]>();
+  for (const l of layers) {
+    const u = unitName(l);
+    if (u === 'weights') continue;
+    const [k, t] = sums.get(u) ?? [0, 0];
+    sums.set(u, [k + l.kept, t + l.total]);
+  }
+  return [...sums].map(([u, [k, t]]) => [u, k, t]);
+}
+
+/** Per-layer retention as text lines: "layer1.0.conv1.weight  5/16 channels (31.2%)". */
+export function layerTable(layers: LayerRetention[]): string {
+  const w = Math.max(...layers.map((l) => l.param.length));
+  return layers.map((l) => `${l.param.padEnd(w)}  ${`${l.kept}/${l.total}`.padStart(13)} ${unitName(l).padEnd(8)} ${pct(l.retention, 1).padStart(7)}`).join('\n');
 }
 
 /** The before/after table printed at the end of a run. */

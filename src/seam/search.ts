@@ -15,7 +15,7 @@ import { Tensor, type Device } from '../tensor/tensor.js';
 import { Rng } from '../util/rng.js';
 import { loadCheckpoint, saveCheckpoint, type SearchCheckpoint, type Snapshot } from './checkpoint.js';
 import { batchTensor, originalAccuracy, problemAccuracy } from './evaluate.js';
-import { attachMasks, maskRatio, seamTrain, type MaskEntry } from './masks.js';
+import { attachMasks, maskRatio, seamTrain, type Granularity, type MaskEntry } from './masks.js';
 import type { EpochLog, LayerRetention } from './report-types.js';
 import { chosenEpoch, newSelection, observeEpoch } from './selection.js';
 
@@ -37,6 +37,8 @@ export interface SearchOptions {
   /** where the search runs: the model is moved there (in place), the head is made there, batches
    *  are uploaded; masks and head stay there in the result (Module.to('cpu') brings them back) */
   device?: Device;
+  /** what one mask element covers: a weight (SeaM's), a conv kernel, or an output channel (masks.ts) */
+  granularity?: Granularity;
 }
 
 export type SearchEvent =
@@ -62,6 +64,7 @@ export interface SearchResult {
   cancelled: boolean;
   log: EpochLog[];
   layers: LayerRetention[];
+  granularity: Granularity;
   /** the masks, holding the chosen epoch's values */
   masks: MaskEntry[];
   /** ReLU -> Linear(outputs, k), with the chosen epoch's weights */
@@ -70,7 +73,7 @@ export interface SearchResult {
 
 export class SearchError extends Error {}
 
-export const SEARCH_DEFAULTS = { epochs: 300, batchSize: 64, alpha: 1, lrMask: 0.05, lrHead: 0.1, seed: 0, earlyStop: -1, device: 'cpu' as Device };
+export const SEARCH_DEFAULTS = { epochs: 300, batchSize: 64, alpha: 1, lrMask: 0.05, lrHead: 0.1, seed: 0, earlyStop: -1, device: 'cpu' as Device, granularity: 'weight' as Granularity };
 
 /** A host copy of a tensor's values (downloaded from a device tensor). */
 const values = (t: Tensor): Float32Array => (t.device === 'cpu' ? t.f32.slice() : t.cpu().f32);
@@ -94,12 +97,19 @@ function allFinite(arrays: Float32Array[]): boolean {
   return true;
 }
 
+/** Mask elements kept per masked parameter: weights, kernels or channels, with what each covers. */
 export function layerRetention(masks: MaskEntry[]): LayerRetention[] {
   return masks.map((m) => {
     let kept = 0;
     for (const v of m.mask.device === 'cpu' ? m.mask.f32 : values(m.mask)) if (v > 0) kept++;
-    return { param: m.param, shape: [...m.mask.shape], kept, total: m.mask.size, retention: kept / m.mask.size };
+    return { param: m.param, shape: [...m.mask.shape], kept, total: m.mask.size, retention: kept / m.mask.size, granularity: m.granularity, cover: m.cover };
   });
+}
+
+/** One input sample's shape, from the first batch of a loader. */
+async function sampleShape(loader: DataLoader): Promise<number[]> {
+  for await (const b of loader.epoch(0)) return b.shape.slice(1);
+  throw new SearchError('the test split is empty');
 }
 
 function ratioValue(masks: MaskEntry[]): number {
@@ -127,13 +137,14 @@ export async function reengineer(model: Module, data: SearchData, options: Searc
   const { problem, device } = { ...data, device: o.device };
   model.to(device);
   const acc0 = await originalAccuracy(model, problem, data.test.epoch(0), device);
-  const masks = attachMasks(model);
+  const masks = attachMasks(model, { granularity: o.granularity, sampleShape: o.granularity === 'channel' ? await sampleShape(data.test) : undefined });
   manualSeed(o.seed);
   const head = new Sequential(new ReLU(), new Linear(await outputWidth(model, data.test, device), problem.numClasses)).to(device);
   const optHead = new Adam(head.parameters(), { lr: o.lrHead });
   const optBoth = new Adam([{ params: masks.map((m) => m.mask), lr: o.lrMask }, { params: head.parameters(), lr: o.lrHead }]);
   const optionsKey = JSON.stringify({ batchSize: o.batchSize, alpha: o.alpha, lrMask: o.lrMask, lrHead: o.lrHead, seed: o.seed,
-    earlyStop: o.earlyStop, problem: problem.description, masks: masks.map((m) => [m.param, m.mask.size]) });
+    earlyStop: o.earlyStop, problem: problem.description, masks: masks.map((m) => [m.param, m.mask.size]),
+    ...(o.granularity === 'weight' ? {} : { granularity: o.granularity }) });
 
   let state: SearchCheckpoint = {
     optionsKey, nextEpoch: 0, elapsedSeconds: 0, acc0, selection: newSelection(acc0, o.earlyStop), stopped: false, log: [],
@@ -237,6 +248,7 @@ export async function reengineer(model: Module, data: SearchData, options: Searc
     cancelled,
     log: state.log,
     layers: layerRetention(masks),
+    granularity: o.granularity,
     masks,
     head,
   };

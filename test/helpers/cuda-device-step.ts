@@ -20,7 +20,7 @@ import {
 } from '../../src/nn/index.js';
 import * as ops from '../../src/ops/index.js';
 import { Adam, SGD } from '../../src/optim/index.js';
-import { attachMasks, maskRatio, seamTrain } from '../../src/seam/masks.js';
+import { attachMasks, maskRatio, seamTrain, type Granularity } from '../../src/seam/masks.js';
 import { Tensor, type Device } from '../../src/tensor/tensor.js';
 import { Rng } from '../../src/util/rng.js';
 import { binaryProblem, DataLoader, syntheticSplits, type TransformSpec } from '../../src/data/index.js';
@@ -51,14 +51,14 @@ interface StepRecord {
 const host = (t: Tensor): Float32Array => t.cpu().f32.slice(); // a copy on either device
 
 /** `steps` SeaM steps (CE + alpha * ratio, Adam on masks and head) on `device`. */
-function runSteps(device: Device, steps: number): StepRecord[] {
+function runSteps(device: Device, steps: number, granularity: Granularity = 'weight', lrMask = 0.05): StepRecord[] {
   const { model, head } = tinyModel();
   model.to(device);
   head.to(device);
-  const masks = attachMasks(model);
+  const masks = attachMasks(model, { granularity, sampleShape: [3, 8, 8] });
   seamTrain(model);
   head.train();
-  const opt = new Adam([{ params: masks.map((m) => m.mask), lr: 0.05 }, { params: head.parameters(), lr: 0.1 }]);
+  const opt = new Adam([{ params: masks.map((m) => m.mask), lr: lrMask }, { params: head.parameters(), lr: 0.1 }]);
   const rng = new Rng(5);
   const x = Tensor.randn([4, 3, 8, 8], rng).to(device);
   const y = Tensor.ints([0, 1, 1, 0]).to(device);
@@ -84,22 +84,33 @@ function runSteps(device: Device, steps: number): StepRecord[] {
   return out;
 }
 
+function expectSameSteps(cpu: StepRecord[], dev: StepRecord[]): void {
+  cpu.forEach((c, s) => {
+    const d = dev[s];
+    expectClose(`step ${s} logits`, d.logits, c.logits, 1e-5, 1e-4);
+    expect(Math.abs(d.loss - c.loss), `step ${s} loss ${d.loss} vs ${c.loss}`).toBeLessThan(1e-5 + 1e-5 * Math.abs(c.loss));
+    expect(d.ratio).toBe(c.ratio);
+    c.maskGrads.forEach((g, i) => expectClose(`step ${s} mask ${i} grad`, d.maskGrads[i], g, 1e-6, 1e-3));
+    c.masks.forEach((m, i) => expectClose(`step ${s} mask ${i}`, d.masks[i], m, 1e-5, 1e-4));
+    c.head.forEach((p, i) => expectClose(`step ${s} head param ${i}`, d.head[i], p, 1e-5, 1e-4));
+  });
+}
+
 export function defineDeviceTests(): void {
   it('a masked CNN SeaM step on cuda matches the cpu: logits, loss, ratio, mask grads, masks, head', () => {
     const cpu = runSteps('cpu', 3);
-    const dev = runSteps('cuda', 3);
-    cpu.forEach((c, s) => {
-      const d = dev[s];
-      expectClose(`step ${s} logits`, d.logits, c.logits, 1e-5, 1e-4);
-      expect(Math.abs(d.loss - c.loss), `step ${s} loss ${d.loss} vs ${c.loss}`).toBeLessThan(1e-5 + 1e-5 * Math.abs(c.loss));
-      expect(d.ratio).toBe(c.ratio);
-      c.maskGrads.forEach((g, i) => expectClose(`step ${s} mask ${i} grad`, d.maskGrads[i], g, 1e-6, 1e-3));
-      c.masks.forEach((m, i) => expectClose(`step ${s} mask ${i}`, d.masks[i], m, 1e-5, 1e-4));
-      c.head.forEach((p, i) => expectClose(`step ${s} head param ${i}`, d.head[i], p, 1e-5, 1e-4));
-    });
+    expectSameSteps(cpu, runSteps('cuda', 3));
     // the masks moved: the comparison is not between untouched ones
     expect(cpu[2].masks[0].some((v) => v !== 1)).toBe(true);
   });
+
+  for (const granularity of ['kernel', 'channel'] as Granularity[]) {
+    it(`${granularity} masks: SeaM steps on cuda match the cpu`, () => {
+      const cpu = runSteps('cpu', 6, granularity, 0.3);
+      expectSameSteps(cpu, runSteps('cuda', 6, granularity, 0.3));
+      expect(cpu[5].ratio).toBeLessThan(1); // some elements masked out: the gates are exercised
+    });
+  }
 
   it('device memory stays flat across steps: later steps are served by the cache', () => {
     const { model, head } = tinyModel();

@@ -151,6 +151,23 @@ export function defineCudaParity(cu: CudaNativeBinding): void {
     release();
   });
 
+  it('masks over blocks (kernels, channels): forward and clamped / raw block-sum gradients, bit for bit', () => {
+    for (const [nm, block] of [[7, 1], [40, 9], [16, 576]] as const) {
+      const w = randF(nm * block), m = randF(nm), g = randF(nm * block, -0.05, 0.05);
+      const want = new Float32Array(nm * block), ho = empty(nm * block);
+      cpu('maskedWeightBlocks')(w, m, block, want);
+      cu.cudaMaskedWeightBlocks(up(w), up(m), block, ho);
+      expectClose(`maskedWeightBlocks ${nm}x${block}`, down(ho), want, 0, 0);
+      for (const bound of [1, 0.05, Infinity]) {
+        const gm = new Float32Array(nm), hg = empty(nm);
+        cpu('maskGradBlocks')(g, w, block, bound, gm);
+        cu.cudaMaskGradBlocks(up(g), up(w), block, bound, hg);
+        expectClose(`maskGradBlocks ${nm}x${block} bound ${bound}`, down(hg), gm, 0, 0);
+      }
+      release();
+    }
+  });
+
   it('reductions: sum, countPositive, sumRows, argmax', () => {
     for (const n of [1, 1000, 100_000]) { // the C++ emulation covers grids that wrap (n > 4096 * 256)
       const x = randF(n), hx = up(x);

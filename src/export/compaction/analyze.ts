@@ -4,9 +4,12 @@
 // channel-preserving passes share one index ("group"); a channel of a group goes only when every
 // producer in the group makes it constant and every consumer absorbs the constant exactly: a linear or
 // an unpadded conv folds it into its bias; a zero-padded conv absorbs only 0 (at the borders a nonzero
-// constant input is not a constant contribution). Removal repeats until nothing changes, since folding
-// can leave further channels constant.
-import type { BatchNorm2d, Conv2d, Linear } from '../../nn/index.js';
+// constant input is not a constant contribution). A channel no consumer reads (every weight on it is
+// zero, as kernel masks leave whole input channels) goes whatever its values, unless it is a model
+// output or a grouped conv or the model input is involved. Removal repeats until nothing changes,
+// since folding can leave further channels constant or unread.
+import { noGrad } from '../../autograd/node.js';
+import type { BatchNorm2d, Module } from '../../nn/index.js';
 import type { ChannelGraph, ConvNode, GraphNode, LinearNode } from './graph.js';
 
 export type LayerNode = ConvNode | LinearNode;
@@ -37,18 +40,15 @@ export function displayPath(n: LayerNode): string {
   return n.root === 'head' ? `module_head.${n.path}` : n.path;
 }
 
-function effective(m: Conv2d | Linear, name: 'weight' | 'bias'): Float32Array | null {
-  const t = name === 'weight' ? m.weight : m.bias;
-  if (!t) return null;
-  const mask = m.getParameter(`${name}_mask`)?.f32;
-  const out = t.f32.slice();
-  if (mask) for (let i = 0; i < out.length; i++) if (!(mask[i] > 0)) out[i] = 0;
-  return out;
+/** A parameter as SeaM's masks leave it (per-weight, per-kernel or channel masks), as a copy. */
+function effective(m: Module, name: 'weight' | 'bias'): Float32Array | null {
+  const t = noGrad(() => m.gatedParameters([name])[0]);
+  return t ? t.f32.slice() : null;
 }
 
 function bnCopy(bn: BatchNorm2d | null): LayerWork['bn'] {
   if (!bn) return null;
-  return { gamma: bn.weight.f32.slice(), beta: bn.bias.f32.slice(), mean: bn.runningMean.f32.slice(), var: bn.runningVar.f32.slice(), eps: bn.eps };
+  return { gamma: effective(bn, 'weight')!, beta: effective(bn, 'bias')!, mean: bn.runningMean.f32.slice(), var: bn.runningVar.f32.slice(), eps: bn.eps };
 }
 
 export function makeWork(node: LayerNode): LayerWork {
@@ -76,6 +76,11 @@ export class Compactor {
       if (n.kind === 'add') for (const i of n.inputs) this.union(n.id, i);
       else if (n.kind === 'relu' || n.kind === 'pass') this.union(n.id, n.input);
     }
+  }
+
+  /** The channel group of node i (nodes tied by residual adds and channel-preserving passes). */
+  group(i: number): number {
+    return this.find(i);
   }
 
   private find(i: number): number {
@@ -130,9 +135,27 @@ export class Compactor {
     return [k * per, (k + 1) * per];
   }
 
+  /** Whether consumer c has a nonzero weight on channel k of its input. */
+  private reads(c: LayerWork, k: number): boolean {
+    const [lo, hi] = this.inputRange(c, k);
+    const row = c.inN * c.span;
+    for (let o = 0; o < c.outN; o++) {
+      for (let i = o * row + lo * c.span; i < o * row + hi * c.span; i++) if (c.weight[i] !== 0) return true;
+    }
+    return false;
+  }
+
+  /** Channel k of the group is read by no consumer and may go whatever its values. */
+  private unread(members: GraphNode[], producers: GraphNode[], consumers: LayerWork[], k: number): boolean {
+    if (consumers.length === 0 || members.some((n) => n.id === this.g.output)) return false;
+    if (producers.some((p) => p.kind === 'input' || (p.kind === 'conv' && p.module.groups !== 1))) return false;
+    return consumers.every((c) => !(c.node.kind === 'conv' && c.node.module.groups !== 1) && !this.reads(c, k));
+  }
+
   /** Why channel k of the group cannot go (null: it can). */
   private blocker(members: GraphNode[], consumers: LayerWork[], k: number): { reason: string; value: number | null; constant: boolean } | null {
     const producers = members.filter((n) => n.kind === 'conv' || n.kind === 'linear' || n.kind === 'input');
+    if (this.unread(members, producers, consumers, k)) return null;
     const constant = producers.filter((p) => this.value(p.id, k) !== null);
     if (constant.length === 0) return { reason: 'not constant', value: null, constant: false };
     const names = (ns: GraphNode[]): string => ns.map((n) => (n.kind === 'conv' || n.kind === 'linear' ? displayPath(n) : 'the model input')).join(', ');
@@ -157,7 +180,7 @@ export class Compactor {
 
   private remove(members: GraphNode[], consumers: LayerWork[], k: number): void {
     for (const c of consumers) {
-      const v = this.value(c.node.input, k)!;
+      const v = this.value(c.node.input, k); // null: an unread channel (its weights are all zero)
       const [lo, hi] = this.inputRange(c, k);
       const row = c.inN * c.span;
       for (let o = 0; o < c.outN; o++) {
@@ -166,7 +189,7 @@ export class Compactor {
           s += c.weight[i];
           c.weight[i] = 0;
         }
-        if (v !== 0) c.bias[o] += v * s;
+        if (v !== null && v !== 0) c.bias[o] += v * s;
       }
       for (let i = lo; i < hi; i++) c.removedIn[i] = 1;
     }

@@ -2,7 +2,7 @@
 // constant, folding their constant into the consumers, and rebuild the model as ordinary dense
 // layers with smaller shapes. The model (and head) are changed in place; masks are baked in.
 import type { Module } from '../../nn/index.js';
-import { Linear } from '../../nn/index.js';
+import { Conv2d, Linear } from '../../nn/index.js';
 import { countFlops } from '../../seam/flops.js';
 import { Compactor, displayPath, type KeptChannel } from './analyze.js';
 import { traceModel } from './graph.js';
@@ -42,6 +42,26 @@ export interface CompactionReport {
 export interface CompactOptions {
   /** input shape of one sample ([C, H, W]) for the FLOPs count; omitted: no FLOPs in the report */
   sampleShape?: readonly number[];
+  /** keep a multiple of this many channels in every layer that lost some, adding zero channels
+   *  (exact: they output 0) where needed, like Torch-Pruning's round_to: runtimes such as
+   *  onnxruntime run convolutions in channel blocks of 8 or 16 and fall back to slower kernels
+   *  otherwise. Default 1 (never fewer than one channel). */
+  channelMultiple?: number;
+}
+
+/** Zero channels to add to each channel group: up to a multiple of `multiple` (at most the
+ *  original count), and at least one channel. */
+function groupPadding(c: Compactor, multiple: number): Map<number, number> {
+  const pad = new Map<number, number>();
+  for (const w of c.work.values()) {
+    const g = c.group(w.node.id);
+    if (pad.has(g)) continue;
+    const n = w.outN;
+    const k = w.removedOut.reduce((a, r) => a + (r ? 0 : 1), 0);
+    const target = k === n ? n : Math.min(n, Math.max(multiple, Math.ceil(k / multiple) * multiple));
+    pad.set(g, target - k);
+  }
+  return pad;
 }
 
 function flopsOf(model: Module, head: Module | null, sample: readonly number[]): FlopsBeforeAfter {
@@ -64,19 +84,23 @@ function flopsOf(model: Module, head: Module | null, sample: readonly number[]):
 export function compactModel(model: Module, head: Module | null, opts: CompactOptions = {}): CompactionReport {
   const paramsBefore = parameterCount(model, ...(head ? [head] : []));
   const flopsBefore = opts.sampleShape ? flopsOf(model, head, opts.sampleShape) : undefined;
+  const multiple = opts.channelMultiple ?? 1;
+  if (!Number.isInteger(multiple) || multiple < 1) throw new Error(`compaction: channelMultiple must be an integer >= 1, got ${multiple}`);
   const graph = traceModel(model, head);
   const c = new Compactor(graph);
   const passes = c.run();
+  const pad = groupPadding(c, multiple);
   const layers: LayerChannels[] = [];
   for (const w of c.work.values()) {
     const n = w.node;
-    const { layer, bn } = buildLayer(w);
+    const perIn = w.inN / graph.channels(n.input);
+    const { layer, bn } = buildLayer(w, pad.get(c.group(n.id)) ?? 0, (pad.get(c.group(n.input)) ?? 0) * perIn);
     const root = n.root === 'head' ? head! : model;
     replaceModule(root, n.path, layer);
     if (bn && n.kind === 'conv' && n.bnPath) replaceModule(root, n.bnPath, bn);
     const removed = [...w.removedOut.keys()].filter((i) => w.removedOut[i]);
     layers.push({
-      layer: displayPath(n), before: w.outN, after: w.outN - removed.length, removed,
+      layer: displayPath(n), before: w.outN, after: layer instanceof Linear ? layer.outFeatures : (layer as Conv2d).outChannels, removed,
       inputsRemoved: w.removedIn.reduce((a, v) => a + v, 0),
     });
   }
@@ -84,7 +108,7 @@ export function compactModel(model: Module, head: Module | null, opts: CompactOp
   head?.eval();
   const report: CompactionReport = {
     layers, kept: c.kept, passes,
-    channelsRemoved: layers.reduce((a, l) => a + l.removed.length, 0),
+    channelsRemoved: layers.reduce((a, l) => a + l.before - l.after, 0),
     parameters: { before: paramsBefore, after: parameterCount(model, ...(head ? [head] : [])) },
   };
   if (opts.sampleShape && flopsBefore) report.flops = { before: flopsBefore, after: flopsOf(model, head, opts.sampleShape) };

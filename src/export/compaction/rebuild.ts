@@ -22,12 +22,18 @@ export function replaceModule(root: Module, path: string, m: Module): void {
   for (const key of Object.keys(fields)) if (fields[key] === old) fields[key] = m;
 }
 
-const kept = (removed: Uint8Array): number[] => [...removed.keys()].filter((i) => !removed[i]);
+/** Kept indices, then `pad` entries of -1: zero channels added so that a count is a multiple the
+ *  runtime likes (they output exactly 0: zero weights and bias, BatchNorm weight and bias 0). */
+const kept = (removed: Uint8Array, pad = 0): number[] => [...[...removed.keys()].filter((i) => !removed[i]), ...new Array<number>(pad).fill(-1)];
 
 function newBatchNorm(bn: BatchNorm2d, w: LayerWork, outs: number[], meanShift: Float64Array | null): BatchNorm2d {
   const b = new BatchNorm2d(outs.length, bn.eps, bn.momentum);
   const s = w.bn!;
   outs.forEach((o, j) => {
+    if (o < 0) {
+      b.weight.f32[j] = 0; // running mean 0, variance 1, bias 0: BN(0) = 0
+      return;
+    }
     b.weight.f32[j] = s.gamma[o];
     b.bias.f32[j] = s.beta[o];
     b.runningMean.f32[j] = meanShift ? s.mean[o] - meanShift[o] : s.mean[o];
@@ -37,13 +43,14 @@ function newBatchNorm(bn: BatchNorm2d, w: LayerWork, outs: number[], meanShift: 
   return b;
 }
 
-/** The compacted layer (and its BatchNorm) from a working copy. */
-export function buildLayer(w: LayerWork): { layer: Conv2d | Linear; bn: BatchNorm2d | null } {
-  const outs = kept(w.removedOut);
-  const ins = kept(w.removedIn);
+/** The compacted layer (and its BatchNorm) from a working copy, with `padOut` zero output channels
+ *  and `padIn` zero input features appended. */
+export function buildLayer(w: LayerWork, padOut = 0, padIn = 0): { layer: Conv2d | Linear; bn: BatchNorm2d | null } {
+  const outs = kept(w.removedOut, padOut);
+  const ins = kept(w.removedIn, padIn);
   const n = w.node;
   const hadBias = n.module.bias !== null;
-  const anyBias = outs.some((o) => w.bias[o] !== 0);
+  const anyBias = outs.some((o) => o >= 0 && w.bias[o] !== 0);
   // a bias-less conv followed by BatchNorm takes folded constants into the running mean: BN(y + d) = BN'(y), mean' = mean - d
   const intoBn = !hadBias && n.kind === 'conv' && n.bn !== null;
   const withBias = hadBias || (anyBias && !intoBn);
@@ -57,8 +64,8 @@ export function buildLayer(w: LayerWork): { layer: Conv2d | Linear; bn: BatchNor
   }
   const dst = layer.weight.f32;
   let p = 0;
-  for (const o of outs) for (const i of ins) for (let s = 0; s < w.span; s++) dst[p++] = w.weight[(o * w.inN + i) * w.span + s];
-  if (layer.bias) outs.forEach((o, j) => (layer.bias!.f32[j] = w.bias[o]));
+  for (const o of outs) for (const i of ins) for (let s = 0; s < w.span; s++) dst[p++] = o < 0 || i < 0 ? 0 : w.weight[(o * w.inN + i) * w.span + s];
+  if (layer.bias) outs.forEach((o, j) => (layer.bias!.f32[j] = o < 0 ? 0 : w.bias[o]));
   for (const t of layer.parameters()) t.setRequiresGrad(false);
   const bn = n.kind === 'conv' && n.bn ? newBatchNorm(n.bn, w, outs, intoBn ? w.bias : null) : null;
   if (bn) for (const t of bn.parameters()) t.setRequiresGrad(false);

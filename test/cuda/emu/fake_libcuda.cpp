@@ -44,7 +44,7 @@ template <class... A, void (*K)(A...)> struct Trampoline<K> {
 const std::map<std::string, Launcher> kKernels = {
     K(gemm_f32), K(gemm_tf32_f32), K(splitk_reduce_f32), K(im2col_f32), K(col2im_f32), K(nchw_to_cnhw_f32), K(cnhw_to_nchw_f32),
     K(fill_f32), K(add_f32), K(mul_f32), K(scale_f32), K(axpy_f32), K(add_scalar_f32), K(add_row_bias_f32),
-    K(relu_f32), K(relu_backward_f32), K(masked_weight_f32), K(mask_grad_f32), K(adam_step_f32), K(sgd_step_f32),
+    K(relu_f32), K(relu_backward_f32), K(masked_weight_f32), K(mask_grad_f32), K(masked_weight_blocks_f32), K(mask_grad_blocks_f32), K(adam_step_f32), K(sgd_step_f32),
     K(batch_norm2d_train_forward_f32), K(batch_norm2d_eval_forward_f32), K(batch_norm2d_backward_f32), K(batch_norm2d_eval_backward_f32),
     K(max_pool2d_forward_f32), K(max_pool2d_backward_f32), K(avg_pool2d_forward_f32), K(avg_pool2d_backward_f32),
     K(global_avg_pool_backward_f32), K(sum_partial_f32), K(count_positive_partial_f32), K(reduce_final_f64),

@@ -17,6 +17,7 @@
 
 #include "tests_blas_conv.h"
 #include "tests_nn.h"
+#include "tests_masks.h"
 
 int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i)
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
     test_conv();
     test_elementwise();
     test_masks_relu();
+    test_mask_blocks();
     test_reductions();
     test_pooling();
     test_batchnorm();
