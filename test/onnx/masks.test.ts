@@ -13,6 +13,12 @@ import { crossEntropy } from '../../src/ops/index.js';
 import { attachMasks } from '../../src/seam/masks.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { Rng } from '../../src/util/rng.js';
+import { exportOnnx } from '../../src/export/onnx.js';
+import { noGrad } from '../../src/autograd/node.js';
+import { GRANULARITIES } from '../../src/seam/masks.js';
+import { tempDir } from '../helpers/export-fixtures.js';
+import { relErr, TOL_CONV_GEMM } from '../helpers/golden.js';
+import { ORT_MISSING, ort, ortRun } from '../helpers/ort.js';
 import { FAMILIES_DIR, familyManifest, formulaInput } from './fixtures.js';
 
 /** Conv, ConvTranspose, Gemm and MatMul nodes whose weight is an initializer. */
@@ -68,4 +74,43 @@ describe('SeaM masks on imported graphs', () => {
     expect(model.child('up')).toBeInstanceOf(ConvTranspose2d);
     expectEveryMaskTrained(model, Tensor.randn([2, 3, 6, 6], rng));
   });
+
+  /** Conv -> BatchNormalization -> Relu -> pool -> Gemm: a channel mask gates at the BatchNorm (whose
+   *  positive shifts make an ungated masked channel show). */
+  function convBnGraph(rng: Rng): OnnxGraph {
+    const f32 = (shape: number[], lo = -0.5, hi = 0.5) => ({ dtype: 'f32' as const, shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * rng.nextFloat()) });
+    return {
+      opset: 13,
+      inputs: [{ name: 'x', shape: ['batch', 3, 64, 64], dtype: 'f32' }],
+      outputs: [{ name: 'y', shape: ['batch', 4], dtype: 'f32' }],
+      initializers: new Map([['c.weight', f32([16, 3, 3, 3])], ['bn.weight', f32([16], 0.5, 1.5)], ['bn.bias', f32([16], 0.5, 1)],
+        ['bn.running_mean', f32([16], -0.1, 0.1)], ['bn.running_var', f32([16], 0.5, 2)], ['fc.weight', f32([4, 16])], ['fc.bias', f32([4])]]),
+      nodes: [
+        { name: '/c/Conv', opType: 'Conv', inputs: ['x', 'c.weight'], outputs: ['c'], attributes: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+        { name: '/bn/BatchNormalization', opType: 'BatchNormalization', inputs: ['c', 'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var'], outputs: ['b'], attributes: {} },
+        { name: '/relu', opType: 'Relu', inputs: ['b'], outputs: ['r'], attributes: {} },
+        { name: '/pool', opType: 'GlobalAveragePool', inputs: ['r'], outputs: ['p'], attributes: {} },
+        { name: '/flat', opType: 'Flatten', inputs: ['p'], outputs: ['f'], attributes: {} },
+        { name: '/fc/Gemm', opType: 'Gemm', inputs: ['f', 'fc.weight', 'fc.bias'], outputs: ['y'], attributes: { transB: 1 } },
+      ],
+    };
+  }
+
+  for (const granularity of GRANULARITIES) {
+    it.skipIf(!ort)(`${granularity} masks on imported graphs: the ONNX export gives our logits in onnxruntime${ort ? '' : ` (skipped: ${ORT_MISSING})`}`, async () => {
+      const rng = new Rng(16);
+      for (const stem of ['densenet', 'mobilenet_v3_small', 'conv-bn']) {
+        const model = stem === 'conv-bn' ? new OnnxGraphModel(convBnGraph(rng)) : loadModel(join(FAMILIES_DIR, `${stem}.onnx`)).model;
+        const masks = attachMasks(model, { granularity, sampleShape: [3, 64, 64] });
+        for (const m of masks) for (let i = 0; i < m.mask.size; i++) m.mask.f32[i] = rng.nextFloat() < 0.7 ? 1 : -1;
+        model.eval();
+        const file = join(tempDir(), `${stem}-${granularity}.onnx`);
+        exportOnnx(model, null, [1, 3, 64, 64], file);
+        const x = Tensor.randn([3, 3, 64, 64], rng);
+        const ours = noGrad(() => model.forward(x));
+        const err = relErr((await ortRun(file, x)).f32, ours.f32);
+        expect(err, `${stem} ${granularity}: relative error ${err}`).toBeLessThan(TOL_CONV_GEMM);
+      }
+    });
+  }
 });
