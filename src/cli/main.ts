@@ -5,8 +5,10 @@ import { BENCH_MODEL_USAGE, benchModelCommand } from './bench-model.js';
 import { EXPORT_USAGE, exportCommand } from './export.js';
 import { DEFECT_USAGE, defectCommand } from './defect.js';
 import { inspectCommand } from './inspect.js';
+import { QUEUE_USAGE, queueCommand } from './queue.js';
 import { REENGINEER_USAGE, reengineerCommand } from './reengineer.js';
 import { runCommand } from './run.js';
+import { WORKER_USAGE, workerCommand } from './worker.js';
 
 const USAGE = `seam: re-engineer trained CNNs with SeaM (learn a binary weight mask for a target problem)
 
@@ -18,6 +20,8 @@ commands:
   seam inspect FILE [--arch NAME] [--json]
   seam run --model FILE [--arch NAME] --input IN.safetensors --output OUT.safetensors
   seam info
+  ${QUEUE_USAGE}
+  ${WORKER_USAGE}
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -27,6 +31,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   defect: defectCommand,
   inspect: inspectCommand,
   run: runCommand,
+  queue: queueCommand, // BullMQ and ioredis are loaded when a queue command runs, not before
+  worker: workerCommand,
   info: async () => {
     console.log(JSON.stringify(nativeInfo()));
     return 0;

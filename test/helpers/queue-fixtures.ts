@@ -1,0 +1,101 @@
+// Files and processes for the queue tests: a small 1-channel CIFAR ResNet20 written as .pt, a tiny
+// synthetic IDX data set (4 classes, 8x8), the `seam` CLI run from the sources as a child process,
+// and a digest of a masks.pt to compare runs bit for bit.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { syntheticSplits, type ArrayDataset } from '../../src/data/index.js';
+import { readStateDictSync, writeTorchFile } from '../../src/io/index.js';
+import { CifarResNet } from '../../src/models/cifar-resnet.js';
+import { manualSeed } from '../../src/nn/index.js';
+import { toRaw } from '../../src/tensor/raw.js';
+import { runNode, type ChildResult } from './child.js';
+
+const CLI = join(import.meta.dirname, 'seam-cli.ts');
+
+function idx(dims: number[], data: Uint8Array): Uint8Array {
+  const header = Buffer.alloc(4 + 4 * dims.length);
+  header.writeUInt8(0x08, 2);
+  header.writeUInt8(dims.length, 3);
+  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([header, data]);
+}
+
+function writeIdxSplit(dir: string, ds: ArrayDataset, prefix: string): void {
+  writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), idx([ds.length, ds.height, ds.width], ds.pixels));
+  writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), idx([ds.length], Uint8Array.from(ds.labels)));
+}
+
+export interface Problem {
+  model: string;
+  /** the flags every run shares: model, data, normalisation, search options */
+  flags: string[];
+}
+
+/** A model and a data set in `dir`, and `seam reengineer` flags for `epochs` short epochs. */
+export function writeProblem(dir: string, epochs: number): Problem {
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  manualSeed(7);
+  const model = new CifarResNet({ depth: 20, numClasses: 4, inChannels: 1 });
+  const file = join(dir, 'r20.pt');
+  writeTorchFile(file, Object.fromEntries([...model.stateDict()].map(([k, t]) => [k, toRaw(t)])));
+  const s = syntheticSplits({ numClasses: 4, train: 96, test: 32, seed: 3, height: 8, width: 8 });
+  writeIdxSplit(join(dir, 'data'), s.train, 'train');
+  writeIdxSplit(join(dir, 'data'), s.test, 't10k');
+  return {
+    model: file,
+    flags: ['--model', file, '--data', `idx:${join(dir, 'data')}`, '--mean', '0.5', '--std', '0.25', '--epochs', String(epochs),
+      '--batch-size', '8', '--lr-mask', '0.05', '--alpha', '1', '--seed', '0'],
+  };
+}
+
+/** Threads per job in the tests: reference runs and workers use the same. */
+export const THREADS = '1';
+const env = (): NodeJS.ProcessEnv => ({ ...process.env, SEAM_NUM_THREADS: THREADS });
+
+/** `seam ARGS` from the sources, in a child process. */
+export function seam(args: string[]): Promise<ChildResult> {
+  return runNode(['--import', 'tsx', CLI, ...args], env());
+}
+
+/** A `seam worker` child process whose stderr lines are kept (and searchable) as they come. */
+export class WorkerProcess {
+  readonly proc: ChildProcess;
+  output = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(args: string[]) {
+    this.proc = spawn(process.execPath, ['--import', 'tsx', CLI, 'worker', '--threads', THREADS, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout!.on('data', (d) => (this.output += d));
+    this.proc.stderr!.on('data', (d) => (this.output += d));
+    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Resolves when the output matches `re` (rejects after `ms`, with the output so far). */
+  async waitFor(re: RegExp, ms = 60_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const m = re.exec(this.output);
+      if (m) return m;
+      if (Date.now() > deadline) throw new Error(`worker output never matched ${re} in ${ms} ms:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.proc.kill(signal);
+  }
+}
+
+/** sha256 of a masks.pt's tensors (names, shapes and bytes, in name order). */
+export function maskDigest(file: string): string {
+  const { stateDict } = readStateDictSync(file);
+  const h = createHash('sha256');
+  for (const name of [...stateDict.keys()].sort()) {
+    const t = stateDict.get(name)!;
+    const d = t.data as Float32Array;
+    h.update(`${name}:${t.shape.join('x')}:`).update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  }
+  return h.digest('hex');
+}
