@@ -33,12 +33,12 @@ async function checkServer(client: Redis, url: string, warn: (line: string) => v
 }
 
 /**
- * A connection to Redis. `forWorker`: retries forever while Redis is away (a worker rides out a Redis
- * restart); otherwise the first command fails with a clear message when Redis cannot be reached.
+ * A connection to Redis. `retryForever`: reconnects and holds commands while Redis is away (a worker
+ * rides out a Redis restart); otherwise a command fails with a clear message when Redis cannot be reached.
  */
-export async function connect(url: string, o: { forWorker?: boolean; warn?: (line: string) => void } = {}): Promise<Redis> {
+export async function connect(url: string, o: { retryForever?: boolean; warn?: (line: string) => void } = {}): Promise<Redis> {
   const { Redis } = await import('ioredis');
-  const client = new Redis(url, o.forWorker
+  const client = new Redis(url, o.retryForever
     ? { maxRetriesPerRequest: null }
     : { maxRetriesPerRequest: 1, connectTimeout: 5000, retryStrategy: (times) => (times > 3 ? null : 200 * times) });
   let lastError = '';
@@ -55,10 +55,11 @@ export async function connect(url: string, o: { forWorker?: boolean; warn?: (lin
 }
 
 /** The queue's handle for adding and reading jobs; `close` also closes the connection. */
-export async function openQueue(url: string, name: string): Promise<{ queue: SeamQueue; close: () => Promise<void> }> {
-  const client = await connect(url);
+export async function openQueue(url: string, name: string, o: { retryForever?: boolean } = {}): Promise<{ queue: SeamQueue; close: () => Promise<void> }> {
+  const client = await connect(url, o);
   const { Queue } = await bullmq();
   const queue: SeamQueue = new Queue<SeamJobData, JobResult>(name, { connection: client });
+  queue.on('error', () => undefined); // connection errors reach the caller through its commands
   return {
     queue,
     close: async () => {

@@ -46,6 +46,7 @@ export default async function processJob(job: SandboxedJob<SeamJobData, JobResul
   if (signal?.aborted) onCancel();
   signal?.addEventListener('abort', onCancel, { once: true });
   const handBack = async (): Promise<never> => {
+    await job.log(`${new Date().toISOString()} ${worker}: stopping; handed back to the queue`);
     await job.moveToWait(token);
     throw new WaitingError(`job ${job.id} goes back to the queue: its worker is stopping`);
   };
@@ -65,10 +66,10 @@ export default async function processJob(job: SandboxedJob<SeamJobData, JobResul
           searching = true;
           resumedAt = e.startEpoch;
           epochs = e.epochs;
-          progress({ epochsDone: e.startEpoch, epochs, originalAccuracy: e.originalAccuracy, worker });
+          progress({ epochsDone: e.startEpoch, epochs, originalAccuracy: e.originalAccuracy, worker, pid: process.pid });
           void job.log(`${new Date().toISOString()} ${worker}: ${e.startEpoch > 0 ? `resumed from the checkpoint at epoch ${e.startEpoch}` : 'started'}`);
         } else if (e.type === 'epoch') {
-          progress({ epochsDone: e.log.epoch + 1, epochs, accuracy: e.log.accuracy, kept: e.log.ratio, bestEpoch: e.bestEpoch, worker });
+          progress({ epochsDone: e.log.epoch + 1, epochs, accuracy: e.log.accuracy, kept: e.log.ratio, bestEpoch: e.bestEpoch, worker, pid: process.pid });
           if (drain || signalled) stop.abort(); // the epoch's checkpoint is written: stop before the next
         }
       },

@@ -13,6 +13,8 @@ export interface JobProgress {
   epochsDone: number;
   epochs: number;
   worker: string;
+  /** the job's process on the worker's machine */
+  pid: number;
   originalAccuracy?: number;
   /** test accuracy and kept weight fraction after the last epoch */
   accuracy?: number;

@@ -48,7 +48,7 @@ export function renderResultsPage(rows: ResultRow[], o: { outRoot: string; queue
 <tbody>${rows.map((r) => `<tr>${cells(r).map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n')}</tbody></table>`;
   const failed = rows.filter((r) => r.state === 'failed');
   return `<!doctype html><html><head><meta charset="utf-8"><title>seam results: ${esc(o.outRoot)}</title>
-<style>body{font:14px system-ui,sans-serif;max-width:980px;margin:24px auto;color:#222}table{border-collapse:collapse}td,th{padding:4px 8px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child,td:nth-child(2),td:nth-child(9){text-align:left}figure{margin:18px 0}figcaption{font-weight:600;margin-bottom:4px}</style>
+<style>body{font:14px system-ui,sans-serif;max-width:980px;margin:24px auto;color:#222}table{border-collapse:collapse}td,th{padding:4px 8px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child,td:nth-child(2),th:nth-child(2),td:nth-child(9),th:nth-child(9),td:nth-child(10),th:nth-child(10){text-align:left}code{white-space:nowrap}figure{margin:18px 0}figcaption{font-weight:600;margin-bottom:4px}</style>
 </head><body><h1>SeaM re-engineering: ${rows.length} target${rows.length === 1 ? '' : 's'}</h1>
 <p>Queue <code>${esc(o.queue)}</code>, output root <code>${esc(o.outRoot)}</code>: ${done.length} completed${failed.length ? `, ${failed.length} failed` : ''}${rows.length - done.length - failed.length ? `, ${rows.length - done.length - failed.length} not finished` : ''}.
 Each target's name links its report.</p>

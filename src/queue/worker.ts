@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Job } from 'bullmq';
 import { bullmq, connect } from './connection.js';
 import type { SeamJobData } from './job-spec.js';
-import { DRAIN, WORKER_ENV, type JobResult } from './protocol.js';
+import { DRAIN, WORKER_ENV, type JobProgress, type JobResult } from './protocol.js';
 
 export interface WorkerSettings {
   redis: string;
@@ -54,7 +54,7 @@ const fmtPct = (x: number | undefined): string => (x === undefined ? '-' : `${(1
 
 /** Runs a worker until it is stopped (or, with untilEmpty, until the queue is empty). Returns the exit code. */
 export async function runWorker(s: WorkerSettings, say: (line: string) => void): Promise<number> {
-  const client = await connect(s.redis, { forWorker: true, warn: say });
+  const client = await connect(s.redis, { retryForever: true, warn: say });
   const { Worker, Queue } = await bullmq();
   const worker = new Worker<SeamJobData, JobResult>(s.queue, processorFile(), {
     connection: client,
@@ -69,10 +69,17 @@ export async function runWorker(s: WorkerSettings, say: (line: string) => void):
     },
   });
   const tag = (job: Job<SeamJobData> | undefined): string => (job ? `job ${job.id} (${job.data.target})` : 'a job');
-  worker.on('active', (job) => say(`${tag(job)} started`));
+  // jobs running here; what is left of them once a stopping worker has closed went back to the queue
+  const running = new Map<string, Job<SeamJobData>>();
+  worker.on('active', (job) => (running.set(job.id!, job), say(`${tag(job)} started`)));
+  worker.on('completed', (job) => running.delete(job.id!));
+  worker.on('failed', (job) => job && running.delete(job.id!));
+  const handedBack = (): void => running.forEach((job) => {
+    const done = (job.progress as Partial<JobProgress> | undefined)?.epochsDone;
+    say(`${tag(job)} handed back to the queue${done ? ` (checkpoint at epoch ${done})` : ''}`);
+  });
   worker.on('completed', (job, r) => say(`${tag(job)} done: accuracy ${fmtPct(r.original_accuracy)} -> ${fmtPct(r.accuracy)}, kept ${fmtPct(r.retention)}, ${r.seconds} s${r.resumedAt ? ` (resumed at epoch ${r.resumedAt})` : ''}`));
   worker.on('failed', (job, err) => {
-    if (err.name === 'WaitingError') return say(`${tag(job)} handed back to the queue`);
     const retry = job && job.attemptsMade < (job.opts.attempts ?? 1) && err.name !== 'UnrecoverableError';
     say(`${tag(job)} failed${retry ? ` (attempt ${job!.attemptsMade} of ${job!.opts.attempts}, will retry)` : ''}: ${err.message}`);
   });
@@ -98,7 +105,7 @@ export async function runWorker(s: WorkerSettings, say: (line: string) => void):
       say(`${why}: ending the running epochs; their jobs go back to the queue (signal again to stop at once)`);
       const closed = worker.close();
       worker.cancelAllJobs(DRAIN);
-      void closed.then(() => resolve(0), (err: Error) => (say(`closing: ${err.message}`), resolve(1)));
+      void closed.then(() => (handedBack(), resolve(0)), (err: Error) => (say(`closing: ${err.message}`), resolve(1)));
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));

@@ -83,6 +83,13 @@ export class WorkerProcess {
     }
   }
 
+  /** The exit, or a rejection with the output so far after `ms`. */
+  exit(ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`worker still running after ${ms} ms:\n${this.output}`)), ms)));
+    return Promise.race([this.exited, late]).finally(() => clearTimeout(timer));
+  }
+
   kill(signal: NodeJS.Signals): void {
     this.proc.kill(signal);
   }
@@ -98,4 +105,24 @@ export function maskDigest(file: string): string {
     h.update(`${name}:${t.shape.join('x')}:`).update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
   }
   return h.digest('hex');
+}
+
+/** Polls `check` every 100 ms until it returns a value other than undefined/false. */
+export async function waitUntil<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 90_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
