@@ -56,6 +56,7 @@ const fmtPct = (x: number | undefined): string => (x === undefined ? '-' : `${(1
 export async function runWorker(s: WorkerSettings, say: (line: string) => void): Promise<number> {
   const client = await connect(s.redis, { retryForever: true, warn: say });
   const { Worker, Queue } = await bullmq();
+  say(`worker ${s.name}: queue "${s.queue}" at ${s.redis}, ${s.concurrency} job(s) at once, ${s.threads} thread(s) each, device ${s.device}`);
   const worker = new Worker<SeamJobData, JobResult>(s.queue, processorFile(), {
     connection: client,
     concurrency: s.concurrency,
@@ -118,15 +119,13 @@ export async function runWorker(s: WorkerSettings, say: (line: string) => void):
           const left = Object.values(c).reduce((a, b) => a + b, 0);
           if (left === 0 && !stopping && worker.isRunning()) {
             stopping = true;
-            say('queue empty: stopping');
+            say(`queue empty: stopping${running.size ? ' after the running job(s)' : ''}`);
             void worker.close().then(() => queue.close()).then(() => resolve(0));
           }
         });
       });
     }
   });
-  await worker.waitUntilReady();
-  say(`worker ${s.name}: queue "${s.queue}" at ${s.redis}, ${s.concurrency} job(s) at once, ${s.threads} thread(s) each, device ${s.device}`);
   const code = await finished;
   await client.quit().catch(() => client.disconnect());
   return code;
