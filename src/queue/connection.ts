@@ -16,6 +16,11 @@ export function redisUrl(flag: string | undefined): string {
   return flag ?? process.env['SEAM_REDIS_URL'] ?? DEFAULT_REDIS;
 }
 
+/** The URL without its password, for messages. */
+export function shownUrl(url: string): string {
+  return url.replace(/^(\w+:\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
+
 export async function bullmq(): Promise<typeof import('bullmq')> {
   return import('bullmq');
 }
@@ -42,14 +47,20 @@ export async function connect(url: string, o: { retryForever?: boolean; warn?: (
     ? { maxRetriesPerRequest: null }
     : { maxRetriesPerRequest: 1, connectTimeout: 5000, retryStrategy: (times) => (times > 3 ? null : 200 * times) });
   let lastError = '';
-  client.on('error', (err: Error) => void (lastError = err.message));
+  let connected = false;
+  const warn = o.warn ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  client.on('error', (err: Error) => {
+    if (o.retryForever && !connected && !lastError) warn(`waiting for Redis at ${shownUrl(url)}: ${err.message}`);
+    lastError = err.message;
+  });
   try {
     await client.ping();
-    await checkServer(client, url, o.warn ?? ((line) => process.stderr.write(`${line}\n`)));
+    connected = true;
+    await checkServer(client, shownUrl(url), warn);
   } catch (err) {
     client.disconnect();
     const why = lastError || (err as Error).message;
-    throw new Error(`cannot use Redis at ${url}: ${why}${/ECONNREFUSED|ENOTFOUND/.test(why) ? ' (start it with `redis-server`; see the README, "Many targets")' : ''}`);
+    throw new Error(`cannot use Redis at ${shownUrl(url)}: ${why}${/ECONNREFUSED|ENOTFOUND/.test(why) ? ' (start it with `redis-server`; see the README, "Many targets")' : ''}`);
   }
   return client;
 }

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Job } from 'bullmq';
-import { bullmq, connect } from './connection.js';
+import { bullmq, connect, shownUrl } from './connection.js';
 import type { SeamJobData } from './job-spec.js';
 import { DRAIN, WORKER_ENV, type JobProgress, type JobResult } from './protocol.js';
 
@@ -56,7 +56,7 @@ const fmtPct = (x: number | undefined): string => (x === undefined ? '-' : `${(1
 export async function runWorker(s: WorkerSettings, say: (line: string) => void): Promise<number> {
   const client = await connect(s.redis, { retryForever: true, warn: say });
   const { Worker, Queue } = await bullmq();
-  say(`worker ${s.name}: queue "${s.queue}" at ${s.redis}, ${s.concurrency} job(s) at once, ${s.threads} thread(s) each, device ${s.device}`);
+  say(`worker ${s.name}: queue "${s.queue}" at ${shownUrl(s.redis)}, ${s.concurrency} job(s) at once, ${s.threads} thread(s) each, device ${s.device}`);
   const worker = new Worker<SeamJobData, JobResult>(s.queue, processorFile(), {
     connection: client,
     concurrency: s.concurrency,

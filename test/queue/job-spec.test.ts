@@ -3,10 +3,13 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli/args.js';
+import { shownUrl } from '../../src/queue/connection.js';
 import { commonFlags, expandTargets, jobId } from '../../src/queue/job-spec.js';
 import { resultsCsv, type ResultRow } from '../../src/queue/results.js';
 import { parallelism } from '../../src/queue/worker.js';
 import { runNode } from '../helpers/child.js';
+import { seam } from '../helpers/queue-fixtures.js';
+import { freePort } from '../helpers/redis-server.js';
 
 const flags = { model: 'm.pt', data: 'fashion-mnist:data/fmnist', epochs: '5', 'lr-mask': '0.05' };
 
@@ -58,6 +61,16 @@ describe('queue jobs', () => {
     const row: ResultRow = { id: 'class1-x', target: 'class 1', state: 'failed', originalAccuracy: null, accuracy: null, kept: null, flopsDense: null,
       flopsEffective: null, bestEpoch: null, epochsRun: null, seconds: null, worker: null, report: null, reason: 'bad "x", really' };
     expect(resultsCsv([row]).split('\n')[1]).toBe('class 1,class1-x,failed,,,,,,,,,,,"bad ""x"", really"');
+  });
+
+  it('says clearly when Redis cannot be reached, without its password', async () => {
+    expect(shownUrl('redis://:s3cret@db.example:6379/2')).toBe('redis://:***@db.example:6379/2');
+    expect(shownUrl('rediss://user:s3cret@db:6380')).toBe('rediss://user:***@db:6380');
+    expect(shownUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+    const port = await freePort(); // nothing listens there
+    const r = await seam(['queue', 'status', '--redis', `redis://:pw@127.0.0.1:${port}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`cannot use Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}: .*ECONNREFUSED.*start it with \`redis-server\``));
   });
 
   it('loads BullMQ and ioredis only when a queue command runs', async () => {
