@@ -45,9 +45,13 @@ export default async function processJob(job: SandboxedJob<SeamJobData, JobResul
   };
   if (signal?.aborted) onCancel();
   signal?.addEventListener('abort', onCancel, { once: true });
+  let last: JobProgress = { epochsDone: 0, epochs: 0, worker, pid: process.pid };
+  const progress = (p: JobProgress): void => void job.updateProgress((last = p)).catch(() => undefined);
   const handBack = async (): Promise<never> => {
     await job.log(`${new Date().toISOString()} ${worker}: stopping; handed back to the queue`);
     await job.moveToWait(token);
+    // after the move (the worker runs both on one connection, in order): tells the worker this job is settled
+    await job.updateProgress({ ...last, handedBack: true });
     throw new WaitingError(`job ${job.id} goes back to the queue: its worker is stopping`);
   };
   if (drain || signalled) return handBack();
@@ -55,7 +59,6 @@ export default async function processJob(job: SandboxedJob<SeamJobData, JobResul
   let searching = false;
   let resumedAt = 0;
   let epochs = 0;
-  const progress = (p: JobProgress): void => void job.updateProgress(p).catch(() => undefined);
   let run;
   try {
     const flags = parseReengineerArgs([...job.data.argv, '--out', join(job.data.outRoot, job.id!), '--resume', '--device', device, '--quiet']);

@@ -20,6 +20,8 @@ export interface JobProgress {
   accuracy?: number;
   kept?: number;
   bestEpoch?: number | null;
+  /** set when a stopping worker has put the job back in the queue */
+  handedBack?: boolean;
 }
 
 /** What a completed job returns (BullMQ's return value): `seam reengineer --json` plus where it ran. */

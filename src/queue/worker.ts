@@ -70,21 +70,6 @@ export async function runWorker(s: WorkerSettings, say: (line: string) => void):
     },
   });
   const tag = (job: Job<SeamJobData> | undefined): string => (job ? `job ${job.id} (${job.data.target})` : 'a job');
-  // jobs running here; what is left of them once a stopping worker has closed went back to the queue
-  const running = new Map<string, Job<SeamJobData>>();
-  worker.on('active', (job) => (running.set(job.id!, job), say(`${tag(job)} started`)));
-  worker.on('completed', (job) => running.delete(job.id!));
-  worker.on('failed', (job) => job && running.delete(job.id!));
-  const handedBack = (): void => running.forEach((job) => {
-    const done = (job.progress as Partial<JobProgress> | undefined)?.epochsDone;
-    say(`${tag(job)} handed back to the queue${done ? ` (checkpoint at epoch ${done})` : ''}`);
-  });
-  worker.on('completed', (job, r) => say(`${tag(job)} done: accuracy ${fmtPct(r.original_accuracy)} -> ${fmtPct(r.accuracy)}, kept ${fmtPct(r.retention)}, ${r.seconds} s${r.resumedAt ? ` (resumed at epoch ${r.resumedAt})` : ''}`));
-  worker.on('failed', (job, err) => {
-    const retry = job && job.attemptsMade < (job.opts.attempts ?? 1) && err.name !== 'UnrecoverableError';
-    say(`${tag(job)} failed${retry ? ` (attempt ${job!.attemptsMade} of ${job!.opts.attempts}, will retry)` : ''}: ${err.message}`);
-  });
-  worker.on('stalled', (id) => say(`job ${id} stalled (its worker died): back in the queue, it resumes from its checkpoint`));
   let lastError = '';
   worker.on('error', (err) => {
     if (err.message !== lastError) say(`redis: ${err.message}`); // once per kind of error, not once per retry
@@ -94,39 +79,78 @@ export async function runWorker(s: WorkerSettings, say: (line: string) => void):
     if (lastError) say('redis: connected again');
     lastError = '';
   });
+  worker.on('stalled', (id) => say(`job ${id} stalled (its worker died): back in the queue, it resumes from its checkpoint`));
 
-  let stopping = false;
-  const finished = new Promise<number>((resolve) => {
-    const stop = (why: string): void => {
-      if (stopping) {
-        say('stopping now: the running jobs stall and resume from their checkpoints elsewhere');
-        process.exit(130);
-      }
-      stopping = true;
-      say(`${why}: ending the running epochs; their jobs go back to the queue (signal again to stop at once)`);
-      const closed = worker.close();
-      worker.cancelAllJobs(DRAIN);
-      void closed.then(() => (handedBack(), resolve(0)), (err: Error) => (say(`closing: ${err.message}`), resolve(1)));
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-    // a job that became active while stopping is handed back too
-    worker.on('active', (job) => void (stopping && worker.cancelJob(job.id!, DRAIN)));
-    if (s.untilEmpty) {
-      const queue = new Queue(s.queue, { connection: client });
-      worker.on('drained', () => {
-        void queue.getJobCounts('waiting', 'delayed', 'prioritized').then((c) => {
-          const left = Object.values(c).reduce((a, b) => a + b, 0);
-          if (left === 0 && !stopping && worker.isRunning()) {
-            stopping = true;
-            say(`queue empty: stopping${running.size ? ' after the running job(s)' : ''}`);
-            void worker.close().then(() => queue.close()).then(() => resolve(0));
-          }
-        });
-      });
-    }
+  // Jobs running here until they complete, fail or are handed back. A stopping worker closes once
+  // none is left, with a forced close: the jobs are settled, and a plain close can wait forever on the
+  // blocking connection after a Redis restart (seen with BullMQ 6.7).
+  const running = new Map<string, Job<SeamJobData>>();
+  let stopping = false; // no new jobs; close when none runs
+  let draining = false; // and the running ones end their epoch and go back to the queue
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  let closing = false;
+  const settled = (job: Job<SeamJobData> | undefined): void => {
+    if (job) running.delete(job.id!);
+    if (!stopping || running.size > 0 || closing) return;
+    closing = true;
+    worker.close(true).then(() => finish(0), (err: Error) => (say(`closing: ${err.message}`), finish(1)));
+  };
+  worker.on('active', (job) => {
+    running.set(job.id!, job);
+    say(`${tag(job)} started`);
+    if (draining) worker.cancelJob(job.id!, DRAIN); // became active as the worker stopped: back it goes
   });
+  worker.on('completed', (job, r) => {
+    say(`${tag(job)} done: accuracy ${fmtPct(r.original_accuracy)} -> ${fmtPct(r.accuracy)}, kept ${fmtPct(r.retention)}, ${r.seconds} s${r.resumedAt ? ` (resumed at epoch ${r.resumedAt})` : ''}`);
+    settled(job);
+  });
+  worker.on('failed', (job, err) => {
+    const retry = job && job.attemptsMade < (job.opts.attempts ?? 1) && err.name !== 'UnrecoverableError';
+    say(`${tag(job)} failed${retry ? ` (attempt ${job!.attemptsMade} of ${job!.opts.attempts}, will retry)` : ''}: ${err.message}`);
+    settled(job);
+  });
+  worker.on('progress', (job, p) => {
+    const progress = p as Partial<JobProgress>;
+    if (!progress.handedBack) return;
+    say(`${tag(job)} handed back to the queue (checkpoint at epoch ${progress.epochsDone ?? 0})`);
+    settled(job);
+  });
+  // a job whose lock was lost while stopping may never report: settled once it is no longer active here
+  const sweep = setInterval(() => {
+    if (!stopping) return;
+    running.forEach((job) => void job.getState().then((state) => state !== 'active' && settled(job), () => undefined));
+  }, 5000);
+  sweep.unref();
+
+  const stop = (why: string): void => {
+    if (draining) {
+      say('stopping now: the running jobs stall and resume from their checkpoints elsewhere');
+      process.exit(130);
+    }
+    stopping = draining = true;
+    say(`${why}: ending the running epochs; their jobs go back to the queue (signal again to stop at once)`);
+    void worker.pause(true);
+    worker.cancelAllJobs(DRAIN);
+    settled(undefined);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  const queue = s.untilEmpty ? new Queue(s.queue, { connection: client }) : null;
+  if (queue) {
+    worker.on('drained', () => {
+      void queue.getJobCounts('waiting', 'delayed', 'prioritized').then((c) => {
+        if (stopping || Object.values(c).reduce((a, b) => a + b, 0) > 0) return;
+        say(`queue empty: stopping${running.size ? ' after the running job(s)' : ''}`);
+        stopping = true;
+        void worker.pause(true);
+        settled(undefined);
+      }, () => undefined);
+    });
+  }
   const code = await finished;
+  clearInterval(sweep);
+  await queue?.close();
   await client.quit().catch(() => client.disconnect());
   return code;
 }

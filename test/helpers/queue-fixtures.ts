@@ -3,29 +3,20 @@
 // and a digest of a masks.pt to compare runs bit for bit.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { syntheticSplits, type ArrayDataset } from '../../src/data/index.js';
+import { syntheticSplits } from '../../src/data/index.js';
 import { readStateDictSync, writeTorchFile } from '../../src/io/index.js';
 import { CifarResNet } from '../../src/models/cifar-resnet.js';
 import { manualSeed } from '../../src/nn/index.js';
+import { openQueue, type SeamQueue } from '../../src/queue/connection.js';
 import { toRaw } from '../../src/tensor/raw.js';
 import { runNode, type ChildResult } from './child.js';
+import { writeIdxSplit } from './idx-files.js';
+import { RedisServer } from './redis-server.js';
 
 const CLI = join(import.meta.dirname, 'seam-cli.ts');
-
-function idx(dims: number[], data: Uint8Array): Uint8Array {
-  const header = Buffer.alloc(4 + 4 * dims.length);
-  header.writeUInt8(0x08, 2);
-  header.writeUInt8(dims.length, 3);
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, data]);
-}
-
-function writeIdxSplit(dir: string, ds: ArrayDataset, prefix: string): void {
-  writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), idx([ds.length, ds.height, ds.width], ds.pixels));
-  writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), idx([ds.length], Uint8Array.from(ds.labels)));
-}
 
 export interface Problem {
   model: string;
@@ -124,5 +115,56 @@ export function processAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** One queue test's world: a temp folder, a redis-server, a queue handle, the workers it started. */
+export class QueueTestbed {
+  readonly dir: string;
+  readonly out: string;
+  redis: RedisServer | undefined;
+  private handle: { queue: SeamQueue; close: () => Promise<void> } | undefined;
+  private readonly workers: WorkerProcess[] = [];
+
+  constructor(readonly queueName: string) {
+    this.dir = mkdtempSync(join(tmpdir(), `seam-${queueName}-`));
+    this.out = join(this.dir, 'out');
+  }
+
+  async start(): Promise<void> {
+    this.redis = await RedisServer.start(mkdtempSync(join(this.dir, 'redis-')));
+    this.handle = await openQueue(this.redis.url, this.queueName, { retryForever: true });
+  }
+
+  get queue(): SeamQueue {
+    return this.handle!.queue;
+  }
+
+  /** --redis and --queue for the CLI */
+  get common(): string[] {
+    return ['--redis', this.redis!.url, '--queue', this.queueName];
+  }
+
+  worker(args: string[]): WorkerProcess {
+    const w = new WorkerProcess([...this.common, ...args]);
+    this.workers.push(w);
+    return w;
+  }
+
+  /** masks.pt digests of plain `seam reengineer` runs, one per target class, run side by side */
+  references(problem: Problem, classes: string[]): Promise<string[]> {
+    return Promise.all(classes.map(async (c) => {
+      const out = join(this.dir, 'ref', c);
+      const r = await seam(['reengineer', ...problem.flags, '--target-class', c, '--out', out, '--quiet']);
+      if (r.code !== 0) throw new Error(`reference run for class ${c} failed: ${r.stderr}`);
+      return maskDigest(join(out, 'masks.pt'));
+    }));
+  }
+
+  async dispose(): Promise<void> {
+    this.workers.forEach((w) => w.proc.exitCode === null && w.kill('SIGKILL'));
+    await this.handle?.close();
+    await this.redis?.stop();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

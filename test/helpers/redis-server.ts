@@ -23,26 +23,33 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Resolves when the server answers PING, or rejects after `ms`. */
+/** Resolves when the server answers PING with PONG (not "-LOADING": a restart replays its append-only
+ *  file first), or rejects after `ms`. */
 function waitForPong(port: number, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   return new Promise((resolve, reject) => {
     const attempt = (): void => {
       const sock = connect(port, '127.0.0.1');
       let buf = '';
+      let over = false;
+      const retry = (): void => {
+        if (over) return; // one retry per attempt (a timeout and an error may both come)
+        over = true;
+        sock.destroy();
+        if (Date.now() > deadline) reject(new Error(`redis-server on port ${port} did not answer PONG within ${ms} ms (last reply: ${JSON.stringify(buf)})`));
+        else setTimeout(attempt, 50);
+      };
+      sock.setTimeout(1000, retry);
       sock.on('connect', () => sock.write('PING\r\n'));
       sock.on('data', (d) => {
         buf += d.toString();
-        if (buf.includes('+PONG')) {
+        if (!buf.includes('\r\n')) return;
+        if (buf.startsWith('+PONG')) {
           sock.destroy();
           resolve();
-        }
+        } else retry();
       });
-      sock.on('error', () => {
-        sock.destroy();
-        if (Date.now() > deadline) reject(new Error(`redis-server on port ${port} did not answer within ${ms} ms`));
-        else setTimeout(attempt, 50);
-      });
+      sock.on('error', retry);
     };
     attempt();
   });

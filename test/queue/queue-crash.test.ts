@@ -2,60 +2,40 @@
 // target finishes with masks bit-identical to a plain `seam reengineer` with the same seed; adding the
 // same targets again adds nothing; a target that cannot work fails once with its reason; the results
 // page and a target's report open in a real headless Chromium without errors.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openQueue, type SeamQueue } from '../../src/queue/connection.js';
 import type { JobProgress } from '../../src/queue/protocol.js';
 import type { QueueStatus } from '../../src/queue/status.js';
 import { chromiumBinary, HeadlessChrome, NO_CHROMIUM } from '../helpers/headless-chrome.js';
-import { maskDigest, processAlive, seam, waitUntil, WorkerProcess, writeProblem } from '../helpers/queue-fixtures.js';
-import { NO_REDIS, redisBinary, RedisServer } from '../helpers/redis-server.js';
+import { maskDigest, processAlive, QueueTestbed, seam, waitUntil, writeProblem } from '../helpers/queue-fixtures.js';
+import { NO_REDIS, redisBinary } from '../helpers/redis-server.js';
 
 const EPOCHS = 24;
 const TARGETS = ['0', '1', '2', '3'];
-const QUEUE = 'crash-test';
-const dir = mkdtempSync(join(tmpdir(), 'seam-queue-crash-'));
-const out = join(dir, 'out');
-let redis: RedisServer | undefined;
-let q: { queue: SeamQueue; close: () => Promise<void> } | undefined;
-const workers: WorkerProcess[] = [];
-
-afterAll(async () => {
-  workers.forEach((w) => w.proc.exitCode === null && w.kill('SIGKILL'));
-  await q?.close();
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const bed = new QueueTestbed('queue-crash');
+const { dir, out } = bed;
+afterAll(() => bed.dispose());
 
 const progressOf = (p: unknown): Partial<JobProgress> => (typeof p === 'object' && p ? p : {}) as Partial<JobProgress>;
 
 describe.skipIf(!redisBinary)(redisBinary ? 'queue: workers that survive a crash' : `queue: workers that survive a crash (skipped: ${NO_REDIS})`, () => {
   const problem = writeProblem(dir, EPOCHS);
-  const common = () => ['--redis', redis!.url, '--queue', QUEUE];
+  const workers: ReturnType<QueueTestbed['worker']>[] = [];
+  beforeAll(() => bed.start());
 
-  beforeAll(async () => {
-    redis = await RedisServer.start(mkdtempSync(join(dir, 'redis-')));
-    q = await openQueue(redis.url, QUEUE, { retryForever: true });
-  });
-
-  it('runs 4 targets on 2 workers, one SIGKILLed mid-job, to masks bit-identical to seam reengineer', async () => {
-    const refs = Promise.all(TARGETS.map(async (c) => {
-      const r = await seam(['reengineer', ...problem.flags, '--target-class', c, '--out', join(dir, 'ref', c), '--quiet']);
-      if (r.code !== 0) throw new Error(`reference run for class ${c} failed: ${r.stderr}`);
-      return maskDigest(join(dir, 'ref', c, 'masks.pt'));
-    }));
-    const added = await seam(['queue', 'add', ...common(), ...problem.flags, '--targets', TARGETS.join(','), '--out-root', out, '--json']);
+  it('runs 4 targets on 2 workers, one SIGKILLed mid-job, to masks bit-identical to seam reengineer', { timeout: 240_000 }, async () => {
+    const refs = bed.references(problem, TARGETS);
+    const added = await seam(['queue', 'add', ...bed.common, ...problem.flags, '--targets', TARGETS.join(','), '--out-root', out, '--json']);
     expect(added.code, added.stderr).toBe(0);
     const jobs = JSON.parse(added.stdout).jobs as { id: string; target: string; added: boolean }[];
     expect(jobs.map((j) => [j.target, j.added])).toEqual(TARGETS.map((c) => [`class ${c}`, true]));
 
     const fast = ['--concurrency', '1', '--lock-duration', '4000', '--stalled-interval', '1000'];
-    const a = new WorkerProcess([...common(), ...fast, '--name', 'A']);
-    workers.push(a, new WorkerProcess([...common(), ...fast, '--name', 'B']));
+    const a = bed.worker([...fast, '--name', 'A']);
+    workers.push(a, bed.worker([...fast, '--name', 'B']));
     const victim = await waitUntil('a job of worker A three epochs in', async () => {
-      for (const job of await q!.queue.getJobs(['active'])) {
+      for (const job of await bed.queue.getJobs(['active'])) {
         const p = progressOf(job.progress);
         if (p.worker === 'A' && p.epochsDone! >= 3 && p.epochsDone! < EPOCHS - 3) return { id: job.id!, pid: p.pid!, epochsDone: p.epochsDone! };
       }
@@ -66,11 +46,11 @@ describe.skipIf(!redisBinary)(redisBinary ? 'queue: workers that survive a crash
     // the job's process notices its worker is gone and exits: no orphan writing the job's folder
     await waitUntil(`job process ${victim.pid} to exit`, () => !processAlive(victim.pid), 15_000);
 
-    await waitUntil('4 completed jobs', async () => (await q!.queue.getJobCounts('completed')).completed === 4 || undefined);
-    const taken = await q!.queue.getJob(victim.id);
+    await waitUntil('4 completed jobs', async () => (await bed.queue.getJobCounts('completed')).completed === 4 || undefined);
+    const taken = await bed.queue.getJob(victim.id);
     expect(taken!.returnvalue.worker).toBe('B');
     expect(taken!.returnvalue.resumedAt).toBeGreaterThanOrEqual(victim.epochsDone);
-    const { logs } = await q!.queue.getJobLogs(victim.id);
+    const { logs } = await bed.queue.getJobLogs(victim.id);
     expect(logs.join('\n')).toMatch(new RegExp(`B: resumed from the checkpoint at epoch ${taken!.returnvalue.resumedAt}`));
 
     const want = await refs;
@@ -83,45 +63,45 @@ describe.skipIf(!redisBinary)(redisBinary ? 'queue: workers that survive a crash
   });
 
   it('adds nothing when the same targets are added again', async () => {
-    const again = await seam(['queue', 'add', ...common(), ...problem.flags, '--targets', TARGETS.join(','), '--out-root', out, '--json']);
+    const again = await seam(['queue', 'add', ...bed.common, ...problem.flags, '--targets', TARGETS.join(','), '--out-root', out, '--json']);
     expect(again.code, again.stderr).toBe(0);
     const r = JSON.parse(again.stdout);
     expect(r.added).toBe(0);
     expect(r.jobs.map((j: { state: string }) => j.state)).toEqual(TARGETS.map(() => 'completed'));
-    expect(await q!.queue.getJobCountByTypes('waiting', 'active', 'delayed', 'completed', 'failed')).toBe(TARGETS.length);
+    expect(await bed.queue.getJobCountByTypes('waiting', 'active', 'delayed', 'completed', 'failed')).toBe(TARGETS.length);
   });
 
   it('fails a target that cannot work once, with its reason, and rejects bad options when adding', async () => {
-    const bad = await seam(['queue', 'add', ...common(), ...problem.flags, '--targets', '9', '--attempts', '3', '--out-root', out, '--json']);
+    const bad = await seam(['queue', 'add', ...bed.common, ...problem.flags, '--targets', '9', '--attempts', '3', '--out-root', out, '--json']);
     expect(bad.code, bad.stderr).toBe(0);
     const id = JSON.parse(bad.stdout).jobs[0].id as string;
     const state = await waitUntil('the class-9 job to fail', async () => {
-      const s = await q!.queue.getJobState(id);
+      const s = await bed.queue.getJobState(id);
       return s === 'failed' || s === 'completed' || s === 'delayed' ? s : undefined;
     }, 60_000);
     expect(state).toBe('failed'); // not 'delayed': no retry
-    const job = await q!.queue.getJob(id);
+    const job = await bed.queue.getJob(id);
     expect(job!.attemptsMade).toBe(1);
     expect(job!.failedReason).toMatch(/class 9 is out of range 0\.\.3/);
     expect(workers[1]!.output).toMatch(new RegExp(`job ${id} \\(class 9\\) failed: .*class 9 is out of range`));
 
-    const usage = await seam(['queue', 'add', ...common(), ...problem.flags, '--epochs', 'ten', '--targets', '1', '--out-root', out]);
+    const usage = await seam(['queue', 'add', ...bed.common, ...problem.flags, '--epochs', 'ten', '--targets', '1', '--out-root', out]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--epochs must be a number, got "ten"/);
-    const both = await seam(['queue', 'add', ...common(), ...problem.flags, '--targets', '1', '--each-class', '--out-root', out]);
+    const both = await seam(['queue', 'add', ...bed.common, ...problem.flags, '--targets', '1', '--each-class', '--out-root', out]);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/give exactly one of --targets, --each-class/);
   });
 
   it('reports status and results (table, CSV, page)', async () => {
-    const st = await seam(['queue', 'status', ...common(), '--json']);
+    const st = await seam(['queue', 'status', ...bed.common, '--json']);
     expect(st.code, st.stderr).toBe(0);
     const s = JSON.parse(st.stdout) as QueueStatus;
     expect(s.counts).toMatchObject({ waiting: 0, active: 0, completed: 4, failed: 1 });
     expect(s.failed).toEqual([expect.objectContaining({ target: 'class 9', state: 'failed', attempts: 1 })]);
 
     const csv = join(dir, 'results.csv');
-    const res = await seam(['queue', 'results', ...common(), '--out-root', out, '--csv', csv]);
+    const res = await seam(['queue', 'results', ...bed.common, '--out-root', out, '--csv', csv]);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toMatch(/^target\s+state\s+original\s+accuracy\s+kept\s+FLOPs\s+best\s+seconds\s+worker/);
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
