@@ -70,7 +70,8 @@ export default async function processJob(job: SandboxedJob<SeamJobData, JobResul
           resumedAt = e.startEpoch;
           epochs = e.epochs;
           progress({ epochsDone: e.startEpoch, epochs, originalAccuracy: e.originalAccuracy, worker, pid: process.pid });
-          void job.log(`${new Date().toISOString()} ${worker}: ${e.startEpoch > 0 ? `resumed from the checkpoint at epoch ${e.startEpoch}` : 'started'}`);
+          const line = `${new Date().toISOString()} ${worker}: ${e.startEpoch > 0 ? `resumed from the checkpoint at epoch ${e.startEpoch}` : 'started'}`;
+          Promise.resolve(job.log(line)).catch(() => undefined);
         } else if (e.type === 'epoch') {
           progress({ epochsDone: e.log.epoch + 1, epochs, accuracy: e.log.accuracy, kept: e.log.ratio, bestEpoch: e.bestEpoch, worker, pid: process.pid });
           if (drain || signalled) stop.abort(); // the epoch's checkpoint is written: stop before the next

@@ -66,6 +66,9 @@ export async function runWorker(s: WorkerSettings, say: (line: string) => void):
     // each kill of a worker mid-job counts one stall; a job that stalls this often fails
     maxStalledCount: 5,
     workerForkOptions: {
+      // the same V8 heap start as bin/seam.js gives `seam reengineer` (unless a heap size was chosen)
+      execArgv: [...process.execArgv.filter((a) => !a.startsWith('--inspect')),
+        ...(/old-space-size|heap-size/.test(`${process.execArgv.join(' ')} ${process.env['NODE_OPTIONS'] ?? ''}`) ? [] : ['--initial-old-space-size=64'])],
       env: { ...process.env, SEAM_NUM_THREADS: String(s.threads), [WORKER_ENV.name]: s.name, [WORKER_ENV.device]: s.device },
     },
   });
