@@ -4,11 +4,11 @@
 // (adds the *_cuda keys when CUDA is usable; says why and skips them otherwise).
 import { cudaStatus } from '../src/backend/cuda-native.js';
 import { nativeInfo } from '../src/native.js';
-import { benchFmnist } from './data.js';
-import { loadVgg16Workload, ortInferWorkload, seamEpochFmnistSeconds } from './extra.js';
-import { plannedInferWorkload } from './infer.js';
 import { median } from './timing.js';
-import { gemmCudaWorkload, gemmWorkload, inferWorkload, seamStepWorkload, type Workload } from './workloads.js';
+import {
+  benchFmnist, gemmCudaWorkload, gemmWorkload, importTimes, inferWorkload, loadVgg16Workload, ortInferWorkload, plannedInferWorkload,
+  seamEpochFmnistSeconds, seamStepWorkload, type Workload,
+} from './workloads.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -51,6 +51,8 @@ const jobs: [string, () => number | null | Promise<number | null>][] = [
   }],
   ['seam_step_resnet20_b64_ms', async () => round(await medianMs(seamStepWorkload('resnet20', 64), reps))],
   ['seam_step_vgg16_b64_ms', async () => round(await medianMs(seamStepWorkload('vgg16', 64), 10))],
+  ['seam_step_resnet20_b64_keep20_ms', async () => round(await medianMs(seamStepWorkload('resnet20', 64, 'cpu', 0.2), reps))],
+  ['seam_step_vgg16_b64_keep20_ms', async () => round(await medianMs(seamStepWorkload('vgg16', 64, 'cpu', 0.2), 10))],
   ['infer_resnet20_b16_ms', async () => round(await medianMs(inferWorkload('resnet20', 16), reps * 2))],
   ['infer_vgg16_b16_ms', async () => round(await medianMs(inferWorkload('vgg16', 16), reps * 2))],
   ['load_vgg16_pt_ms', async () => round(await medianMs(loadVgg16Workload(), 10))],
@@ -59,6 +61,11 @@ const jobs: [string, () => number | null | Promise<number | null>][] = [
     const run = await ortInferWorkload(arch, 16, info.threads);
     return run ? round(await medianMsAsync(run, reps * 2)) : null;
   }]),
+  ['import_ms', () => {
+    const t = importTimes();
+    result.node_bare_ms = round(t.bare, 1);
+    return round(t.imported, 1);
+  }],
   ['seam_epoch_fmnist_resnet20_s', async () => (quick ? null : seamEpochFmnistSeconds().then((s) => (s === null ? null : round(s, 1))))],
   ...(['resnet20', 'vgg16'] as const).flatMap((arch): [string, () => Promise<number>][] => [
     [`infer_${arch}_b16_planned_ms`, () => planned(arch, null)],

@@ -1,5 +1,6 @@
 // Timing for the bench programs: median wall ms and median CPU ms per pool thread (a check when
 // the machine is shared: CPU time hardly moves with other load).
+import type { DataLoader } from '../src/data/index.js';
 import { nativeInfo } from '../src/native.js';
 import type { Workload } from './workloads.js';
 
@@ -23,4 +24,17 @@ export function medianWallAndCpu(run: Workload, reps: number, threads = nativeIn
     cpu.push((c.user + c.system) / 1e3 / threads);
   }
   return { wall: median(wall), cpu: median(cpu) };
+}
+
+/** Images per second of each of `reps` epochs of a loader, after `warmup` untimed ones. */
+export async function epochRates(dl: DataLoader, warmup: number, reps: number): Promise<number[]> {
+  const rates: number[] = [];
+  for (let e = 0; e < warmup + reps; e++) {
+    const t0 = performance.now();
+    let n = 0;
+    for await (const b of dl.epoch(e)) n += b.y.length;
+    const s = (performance.now() - t0) / 1000;
+    if (e >= warmup) rates.push(n / s);
+  }
+  return rates;
 }

@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 const heapFlags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
 if (!/old-space-size|heap-size/.test(heapFlags)) setFlagsFromString('--initial-old-space-size=64');
 
-import('../dist/cli/main.js')
+import('../dist/cli.js')
   .then((m) => m.main(process.argv.slice(2)))
   .then((code) => { process.exitCode = code ?? 0; })
   .catch((err) => { console.error(`seam: ${err?.message ?? err}`); process.exitCode = 1; });

@@ -1,9 +1,14 @@
-//! seam's native addon: CPU kernels (SIMD GEMM, convolution, masked weights, ...) behind a small
-//! hand-written N-API layer. Kernels live in `kernels/` and know nothing of JS; `bindings/`
-//! validates JS arguments and calls them.
+//! seam's native addon: CPU kernels (SIMD GEMM, convolution, masked weights, ...) and the CUDA
+//! backend's host side, behind a small hand-written N-API layer.
+//!
+//! Map: `kernels/` (CPU kernels over slices, knowing nothing of JS; see its mod.rs),
+//! `threads.rs` (the thread pool they split work over), `cuda/` (driver binding, device buffers,
+//! kernel launchers), `bindings/` (the JS-facing functions: validate arguments, call a kernel or
+//! launcher), `napi.rs` (the N-API declarations and argument helpers). build.rs compiles the CUDA
+//! kernels (kernels/*.cu at the repository root) that `cuda/` embeds.
 
 pub mod napi;
-pub mod pool;
+pub mod threads;
 pub mod kernels;
 pub mod cuda;
 mod bindings;

@@ -29,6 +29,13 @@ export interface NativeBinding {
   conv2dForwardBnRelu(x: F32, w: F32, bias: F32 | null, y: F32, p: ConvParams, gamma: F32, beta: F32,
     runningMean: F32, runningVar: F32, eps: number, res: F32 | null, saveMean: F32, saveInvstd: F32): void;
   conv2dBackwardData(gy: F32, w: F32, gx: F32, p: ConvParams): void;
+  /** Whether training convolutions may run over the kept weights only: 0 auto (by density and
+   *  shape), 1 never, 2 whenever the shape allows. Returns the previous mode. */
+  convSparseMode(mode: number): number;
+  /** JSON {"forward":[denseFlops, sparseFlops], "dataGrad":[...]} since the last reset. */
+  convSparseStats(reset: boolean): string;
+  /** JSON rows [pass, params, density, sparse] of the conv calls since the last call; tracing on iff enable. */
+  convTrace(enable: boolean): string;
   /** gw (and gb when given) are overwritten. */
   conv2dBackwardWeight(x: F32, gy: F32, gw: F32, gb: F32 | null, p: ConvParams): void;
 
@@ -109,11 +116,12 @@ export interface NativeBinding {
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-function load(): NativeBinding {
+function load(): { binding: NativeBinding; path: string } {
   const require = createRequire(import.meta.url);
-  const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+  const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
   try {
-    return nodeGypBuild(root) as NativeBinding;
+    const path = nodeGypBuild.resolve(root);
+    return { binding: require(path) as NativeBinding, path };
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(
@@ -124,7 +132,11 @@ function load(): NativeBinding {
   }
 }
 
-export const native: NativeBinding = load();
+const loaded = load();
+export const native: NativeBinding = loaded.binding;
+/** The addon file loaded: `build/Release/*.node` (built from source here) or `prebuilds/<platform>-<arch>/*.node`
+ *  (the prebuilt one shipped in the package); node-gyp-build prefers a local build. */
+export const addonPath: string = loaded.path;
 
 export interface NativeInfo {
   threads: number;

@@ -1,7 +1,7 @@
 //! `gemm`: row-major contiguous C = alpha * op(A) * op(B) + beta * C on the worker pool.
 
 use crate::export_fns;
-use crate::kernels::gemm::sgemm;
+use crate::kernels::gemm::sgemm::sgemm;
 use crate::napi::{napi_env, napi_value, Args, OpResult, Ret};
 
 /// gemm(transA, transB, m, n, k, alpha, a, b, beta, c)

@@ -2,9 +2,10 @@
 //! Every buffer length is checked against the params before a kernel runs.
 
 use crate::export_fns;
-use crate::kernels::conv::{conv2d_backward_data, conv2d_backward_weight, conv2d_forward, conv2d_forward_epi};
-use crate::kernels::conv_epilogue::Epilogue;
-use crate::kernels::im2col::ConvShape;
+use crate::kernels::conv::conv2d::{conv2d_backward_data, conv2d_backward_weight, conv2d_forward, conv2d_forward_epi};
+use crate::kernels::conv::epilogue::Epilogue;
+use crate::kernels::conv::im2col::ConvShape;
+use crate::kernels::sparse::train::{self as sparse_train, Pass};
 use crate::napi::{napi_env, napi_value, Args, OpResult, Ret};
 
 fn shape(a: &mut Args, i: usize) -> Result<ConvShape, String> {
@@ -111,11 +112,47 @@ fn forward_bn_relu(a: &mut Args) -> OpResult {
     Ok(Ret::Undefined)
 }
 
+/// convSparseMode(mode: 0 auto | 1 off | 2 on) -> the previous mode: whether training
+/// convolutions may run over the kept weights only (sparse/train.rs).
+fn sparse_mode(a: &mut Args) -> OpResult {
+    let m = a.usize(0)?;
+    if m > 2 {
+        return Err(format!("{}: mode must be 0 (auto), 1 (off) or 2 (on), got {m}", a.op));
+    }
+    let prev = sparse_train::mode();
+    sparse_train::set_mode(m as u8);
+    Ok(Ret::Number(prev as f64))
+}
+
+/// convSparseStats(reset) -> JSON {"forward":[denseFlops, sparseFlops], "dataGrad":[...]} since
+/// the last reset (dense-equivalent FLOPs of the convolutions that ran each way).
+fn sparse_stats(a: &mut Args) -> OpResult {
+    let [f, d] = sparse_train::stats(a.bool(0)?);
+    Ok(Ret::Str(format!("{{\"forward\":[{},{}],\"dataGrad\":[{},{}]}}", f[0], f[1], d[0], d[1])))
+}
+
+/// convTrace(enable) -> JSON rows [pass, params[14], density, sparse] recorded since the last
+/// call (empty when tracing was off); tracing is on afterwards iff `enable`.
+fn trace(a: &mut Args) -> OpResult {
+    let on = a.bool(0)?;
+    let mut t = sparse_train::TRACE.lock().unwrap_or_else(|e| e.into_inner());
+    let rows = std::mem::replace(&mut *t, on.then(Vec::new)).unwrap_or_default();
+    let body: Vec<String> = rows.iter().map(|r| {
+        let p: Vec<String> = r.params.iter().map(|v| v.to_string()).collect();
+        let pass = if r.pass == Pass::Forward { "forward" } else { "dataGrad" };
+        format!("[\"{pass}\",[{}],{},{}]", p.join(","), r.density, r.sparse)
+    }).collect();
+    Ok(Ret::Str(format!("[{}]", body.join(","))))
+}
+
 pub unsafe fn register(env: napi_env, exports: napi_value) {
     export_fns!(env, exports, {
         "conv2dForward" => forward,
         "conv2dForwardBnRelu" => forward_bn_relu,
         "conv2dBackwardData" => backward_data,
         "conv2dBackwardWeight" => backward_weight,
+        "convSparseMode" => sparse_mode,
+        "convSparseStats" => sparse_stats,
+        "convTrace" => trace,
     });
 }

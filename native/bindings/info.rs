@@ -6,7 +6,7 @@ use crate::napi::{napi_env, napi_value, Args, OpResult, Ret};
 fn info(_a: &mut Args) -> OpResult {
     Ok(Ret::Str(format!(
         "{{\"threads\":{},\"simd\":\"{}\",\"version\":\"{}\"}}",
-        crate::pool::num_threads(),
+        crate::threads::num_threads(),
         crate::kernels::simd_level(),
         env!("CARGO_PKG_VERSION")
     )))

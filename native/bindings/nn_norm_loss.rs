@@ -2,8 +2,8 @@
 
 use super::check::{expect_shape, in_range};
 use crate::export_fns;
-use crate::kernels::batchnorm::{self, BnConfig, BnShape};
-use crate::kernels::loss;
+use crate::kernels::nn::batchnorm::{self, BnConfig, BnShape};
+use crate::kernels::nn::loss;
 use crate::napi::{napi_env, napi_value, Args, OpResult, Ret};
 
 /// batchNorm2dForward(x, gamma, beta, runningMean, runningVar, y, saveMean, saveInvstd,

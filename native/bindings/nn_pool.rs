@@ -4,7 +4,7 @@
 
 use super::check::expect_shape;
 use crate::export_fns;
-use crate::kernels::pooling::{self, PoolGeom};
+use crate::kernels::nn::pooling::{self, PoolGeom};
 use crate::napi::{napi_env, napi_value, Args, OpResult, Ret};
 
 fn in_dims(g: &PoolGeom) -> [usize; 4] { [g.n, g.c, g.h, g.w] }

@@ -3,12 +3,12 @@
 //! a Linear layer is the 1x1 conv [N, in, 1, 1, out, 1, 1, 1, 1, 0, 0, 1, 1, 1].
 
 use crate::export_fns;
-use crate::kernels::im2col::ConvShape;
-use crate::kernels::infer_dense::dense_conv_fused;
-use crate::kernels::infer_pool::max_pool_2x2;
-use crate::kernels::pooling::PoolGeom;
-use crate::kernels::sparse::{choose_geom, count_nonzero, pack, SparseGeom};
-use crate::kernels::sparse_conv::{sparse_conv_forward, Epilogue};
+use crate::kernels::conv::im2col::ConvShape;
+use crate::kernels::infer::dense::dense_conv_fused;
+use crate::kernels::infer::max_pool::max_pool_2x2;
+use crate::kernels::nn::pooling::PoolGeom;
+use crate::kernels::sparse::csr::{choose_geom, count_nonzero, pack, SparseGeom};
+use crate::kernels::sparse::forward::{sparse_conv_forward, Epilogue};
 use crate::napi::{expect_len, napi_env, napi_value, Args, OpResult, Ret};
 
 fn shape(a: &mut Args, i: usize) -> Result<ConvShape, String> {

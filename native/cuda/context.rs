@@ -105,17 +105,19 @@ fn json_str(s: &str) -> String {
     o
 }
 
-/// JSON {available, reason, device, cc, image, tf32, build}: whether CUDA works here, and why not.
+/// JSON {available, reason, device, cc, image, tf32, build, nvccFailed}: whether CUDA works here,
+/// and why not (`build`: build.rs's note; `nvccFailed`: nvcc was found but failed on the kernels).
 pub fn status_json() -> String {
     let mut guard = STATE.lock().unwrap_or_else(|e| e.into_inner());
     let state = guard.get_or_insert_with(create);
-    let build = json_str(module::BUILD_NOTE);
+    // The fields every answer ends with: build.rs's note, and whether nvcc failed.
+    let build = format!("\"build\":{},\"nvccFailed\":{}", json_str(module::BUILD_NOTE), module::NVCC_FAILED);
     match state {
         Ok(cx) => format!(
-            "{{\"available\":true,\"reason\":\"\",\"device\":{},\"cc\":\"{}.{}\",\"image\":{},\"tf32\":{},\"build\":{build}}}",
+            "{{\"available\":true,\"reason\":\"\",\"device\":{},\"cc\":\"{}.{}\",\"image\":{},\"tf32\":{},{build}}}",
             json_str(&cx.device), cx.cc.0, cx.cc.1, json_str(cx.image), cx.tf32
         ),
-        Err(r) => format!("{{\"available\":false,\"reason\":{},\"device\":null,\"cc\":null,\"image\":null,\"tf32\":false,\"build\":{build}}}", json_str(r)),
+        Err(r) => format!("{{\"available\":false,\"reason\":{},\"device\":null,\"cc\":null,\"image\":null,\"tf32\":false,{build}}}", json_str(r)),
     }
 }
 

@@ -1,5 +1,5 @@
 //! Convolution launchers: im2col + GEMM per chunk of images (kernels/conv.cu explains the three
-//! passes; test/cuda-emu/plans.h plan_conv restates this file for the emulation check).
+//! passes; test/cuda/emu/plans.h plan_conv restates this file for the emulation check).
 //! conv params: [N, C, H, W, O, KH, KW, sH, sW, pH, pW, dH, dW, groups] as in src/native.ts.
 
 use super::context::Cuda;

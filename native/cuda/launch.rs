@@ -1,7 +1,7 @@
 //! Kernel launches: typed parameters packed the way cuLaunchKernel reads them (one pointer per
 //! parameter, pointing at a value laid out as the kernel's C parameter), and the grid shapes
 //! every launcher uses. The numbers mirror kernels/common.cuh (SEAM_THREADS, SEAM_MAX_BLOCKS) and
-//! the emulation's test/cuda-emu/plans.h.
+//! the emulation's test/cuda/emu/plans.h.
 
 use super::context::Cuda;
 use super::driver::{check, CUdeviceptr};

@@ -54,7 +54,7 @@ pub fn gemm_raw(cx: &mut Cuda, op: &str, ta: bool, tb: bool, m: usize, n: usize,
     launch_1d(cx, op, "splitk_reduce_f32", per, &ps)
 }
 
-/// K splits and chunk length for a GEMM (test/cuda-emu/plans.h split_k restates it). One 64x64
+/// K splits and chunk length for a GEMM (test/cuda/emu/plans.h split_k restates it). One 64x64
 /// output tile per block: when the tiles alone give fewer than 256 blocks and K is long, split K
 /// into chunks (multiples of the 16-deep k-tile, at least 512 long) until about 512 blocks run.
 /// Depends on the shape only, so a given GEMM always sums in the same order.

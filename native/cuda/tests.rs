@@ -1,7 +1,7 @@
 //! `cargo test` for the CUDA side. Without a GPU (the usual case here): the driver binding reports
 //! "unavailable" with a reason and nothing crashes; the embedded kernels contain every kernel the
 //! launchers name; parameter checks reject bad shapes. With a GPU (`cargo test -- --ignored`): a GEMM runs against a
-//! CPU loop (the JS parity suite, test/cuda.test.ts, covers every op).
+//! CPU loop (the JS parity suite, test/cuda/gpu-parity.test.ts, covers every op).
 
 use super::context::{status_json, with};
 use super::{conv, module, nn_ops, ops};
@@ -14,6 +14,7 @@ fn gpu_available() -> bool {
 fn status_is_json_with_a_reason_when_unavailable() {
     let s = status_json();
     assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
+    assert!(s.contains(&format!("\"nvccFailed\":{}}}", module::NVCC_FAILED)), "{s}");
     if !gpu_available() {
         assert!(s.contains("\"available\":false"), "{s}");
         let reason = s.split("\"reason\":\"").nth(1).unwrap_or("");
@@ -54,6 +55,10 @@ fn launched_kernels() -> Vec<String> {
 
 #[test]
 fn embedded_kernels_cover_every_launcher() {
+    // nvcc present but failing is a defect: fail here; without nvcc there is nothing to check.
+    if module::NVCC_FAILED {
+        panic!("nvcc failed to compile kernels/*.cu: {}", module::BUILD_NOTE);
+    }
     if module::PTX.is_empty() {
         eprintln!("SKIPPED embedded_kernels_cover_every_launcher: no kernels embedded ({})", module::BUILD_NOTE);
         return;

@@ -4,7 +4,7 @@
 //! inputs at the same index, so results do not depend on the thread count at all.
 
 use super::simd::multiversion;
-use crate::pool::{parallel_ranges, SharedMut};
+use crate::threads::{parallel_ranges, SharedMut};
 use std::ops::Range;
 
 /// Elements per thread below which an elementwise op stays on the calling thread
@@ -157,76 +157,6 @@ multiversion! {
     fn add_chunk_inplace(y: &mut [f32], b: &[f32]) {
         for (y, &b) in y.iter_mut().zip(b) {
             *y += b;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn data(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(2654435761).wrapping_add(12345);
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s % 20001) as f32 / 10000.0 - 1.0
-            })
-            .collect()
-    }
-
-    #[test]
-    fn ops_match_naive_small_and_large() {
-        for n in [0, 1, 5, 33, 100_003, 3 * PAR_MIN + 7] {
-            let (a, b) = (data(n, 1), data(n, 2));
-            let mut out = vec![0f32; n];
-            masked_weight(&a, &b, &mut out);
-            assert!(out.iter().zip(&a).zip(&b).all(|((&o, &w), &m)| o == if m > 0.0 { w } else { 0.0 }));
-            mask_grad(&a, &b, &mut out);
-            assert!(out.iter().zip(&a).zip(&b).all(|((&o, &g), &w)| o == (g * w).clamp(-1.0, 1.0)));
-            relu(&a, &mut out);
-            assert!(out.iter().zip(&a).all(|(&o, &x)| o == x.max(0.0)));
-            relu_backward(&a, &b, &mut out);
-            assert!(out.iter().zip(&a).zip(&b).all(|((&o, &y), &g)| o == if y > 0.0 { g } else { 0.0 }));
-            add(&a, &b, &mut out);
-            assert!(out.iter().zip(&a).zip(&b).all(|((&o, &x), &y)| o == x + y));
-            mul(&a, &b, &mut out);
-            assert!(out.iter().zip(&a).zip(&b).all(|((&o, &x), &y)| o == x * y));
-            scale(&a, 1.5, &mut out);
-            assert!(out.iter().zip(&a).all(|(&o, &x)| o == x * 1.5));
-            let mut y = b.clone();
-            axpy(-0.25, &a, &mut y);
-            assert!(y.iter().zip(&a).zip(&b).all(|((&o, &x), &y0)| o == y0 + -0.25 * x));
-            let mut y = b.clone();
-            add_scalar(&mut y, 0.5);
-            assert!(y.iter().zip(&b).all(|(&o, &y0)| o == y0 + 0.5));
-        }
-    }
-
-    #[test]
-    fn relu_and_mask_keep_nan() {
-        let x = [f32::NAN, -1.0, 2.0];
-        let mut y = [0f32; 3];
-        relu(&x, &mut y);
-        assert!(y[0].is_nan() && y[1] == 0.0 && y[2] == 2.0);
-        mask_grad(&x, &[1.0, 5.0, 5.0], &mut y);
-        assert!(y[0].is_nan() && y[1] == -1.0 && y[2] == 1.0);
-    }
-
-    #[test]
-    fn add_row_bias_matches_naive() {
-        for (rows, cols) in [(0, 3), (3, 0), (1, 1), (7, 5), (5000, 33), (3, 70_000)] {
-            let b = data(cols, 3);
-            let y0 = data(rows * cols, 4);
-            let mut y = y0.clone();
-            add_row_bias(&mut y, &b, rows, cols);
-            for r in 0..rows {
-                for c in 0..cols {
-                    assert_eq!(y[r * cols + c], y0[r * cols + c] + b[c]);
-                }
-            }
         }
     }
 }

@@ -1,14 +1,38 @@
-//! CPU kernels: plain Rust over slices, parallelised with `crate::pool`. No N-API here.
+//! CPU kernels: plain Rust over slices, parallelised with `crate::threads`. No N-API here: the
+//! bindings in `native/bindings/` check JS arguments and call these.
+//!
+//! Map (one folder per family; each folder's mod.rs has its own map):
+//! - `gemm/`: single-precision GEMM (blocked, packed operands, C += A B^T); the micro-kernel
+//!   (AVX-512, AVX2 or portable) is picked once per process in `gemm/sgemm.rs`.
+//! - `conv/`: 2-D convolution forward, data and weight gradients: im2col + GEMM, implicit GEMM,
+//!   an output-channel split, Winograd (`conv/winograd/`); which one runs for which shape is
+//!   decided in `conv/choose.rs` and nowhere else.
+//! - `sparse/`: conv over weights with their zeros removed (CSR), for the inference planner.
+//! - `infer/`: the planner's dense conv with a fused epilogue, and max pooling without argmax.
+//! - `nn/`: BatchNorm, max / average / global pooling, cross-entropy.
+//! - `elementwise.rs` (masked weight, ReLU, arithmetic), `reduce.rs` (sums, argmax),
+//!   `optim.rs` (Adam, SGD steps): flat-array kernels whose results never depend on the threads.
+//! - `simd.rs` (run-time SIMD dispatch, fixed-lane reductions) and `transpose.rs` (AVX-512
+//!   16 x 16 transposes): helpers the families share.
+//!
+//! Tests: every folder with tests has one `tests.rs`, declared last in its mod.rs as
+//! `#[cfg(test)] mod tests;` (one inline module per file when it covers several); `test_util.rs`
+//! holds the helpers they share. `cargo test --release` runs them all.
+
 // SIMD tiles index several register arrays (accumulators, B vectors) by one row / vector index.
 #![allow(clippy::needless_range_loop)]
 
 pub mod simd;
+#[cfg(target_arch = "x86_64")]
+mod transpose;
 pub mod elementwise;
 pub mod reduce;
-pub mod batchnorm;
-pub mod pooling;
-pub mod loss;
 pub mod optim;
+pub mod gemm;
+pub mod conv;
+pub mod sparse;
+pub mod infer;
+pub mod nn;
 
 /// The SIMD level the GEMM micro-kernel uses on this CPU.
 pub fn simd_level() -> &'static str {
@@ -20,39 +44,7 @@ pub fn simd_level() -> &'static str {
     "portable"
 }
 
-pub mod gemm;
-pub mod gemm_prepacked;
-pub mod gemm_nt;
-pub mod im2col;
-pub mod im2col_s1;
-mod col2im_s2;
-pub mod conv;
-pub mod conv_implicit;
-pub mod conv_rows;
-pub mod conv_epilogue;
-pub mod conv_winograd;
-#[cfg(target_arch = "x86_64")]
-pub mod conv_winograd_lanes;
-#[cfg(target_arch = "x86_64")]
-pub mod conv_winograd_lanes_wgrad;
-pub mod conv_winograd_wgrad;
-pub mod conv_wgrad;
-#[cfg(target_arch = "x86_64")]
-mod transpose;
-mod gemm_pack;
-mod gemm_portable;
-#[cfg(target_arch = "x86_64")]
-mod gemm_avx2;
-#[cfg(target_arch = "x86_64")]
-mod gemm_avx512;
-mod gemm_tests;
+#[cfg(test)]
 mod test_util;
-mod conv_tests;
-pub mod sparse;
-pub mod sparse_tile;
-pub mod sparse_conv;
-pub mod sparse_lanes;
-pub mod infer_dense;
-mod sparse_tests;
-pub mod infer_pool;
-mod pool_2x2;
+#[cfg(test)]
+mod tests;

@@ -4,7 +4,7 @@
 
 use super::elementwise::PAR_MIN;
 use super::simd::multiversion;
-use crate::pool::{parallel_ranges, SharedMut};
+use crate::threads::{parallel_ranges, SharedMut};
 
 /// Adam hyper-parameters; `step` is 1-based.
 #[derive(Clone, Copy, Debug)]
@@ -95,61 +95,5 @@ pub fn sgd_step(p: &mut [f32], g: &[f32], buf: Option<&mut [f32]>, h: Sgd) {
         _ => parallel_ranges(g.len(), PAR_MIN, |r| unsafe {
             sgd_plain_chunk(pp.slice(r.start, r.len()), &g[r], neg_lr, wd);
         }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn data(n: usize, seed: usize) -> Vec<f32> {
-        (0..n).map(|i| (((i + seed * 17) * 2654435761usize) % 1013) as f32 / 500.0 - 1.0).collect()
-    }
-
-    #[test]
-    fn adam_matches_naive_f64() {
-        let n = 3 * PAR_MIN + 11;
-        let p0 = data(n, 1);
-        let (mut p, mut m, mut v) = (p0.clone(), vec![0f32; n], vec![0f32; n]);
-        let (mut rp, mut rm, mut rv): (Vec<f64>, Vec<f64>, Vec<f64>) =
-            (p0.iter().map(|&x| x as f64).collect(), vec![0.0; n], vec![0.0; n]);
-        for step in 1..=3u64 {
-            let g = data(n, step as usize + 5);
-            let h = Adam { step, lr: 0.01, beta1: 0.8, beta2: 0.99, eps: 1e-6, weight_decay: 0.01 };
-            adam_step(&mut p, &g, &mut m, &mut v, h);
-            for i in 0..n {
-                let gi = g[i] as f64 + 0.01 * rp[i];
-                rm[i] = 0.8 * rm[i] + 0.2 * gi;
-                rv[i] = 0.99 * rv[i] + 0.01 * gi * gi;
-                let mh = rm[i] / (1.0 - 0.8f64.powi(step as i32));
-                let vh = rv[i] / (1.0 - 0.99f64.powi(step as i32));
-                rp[i] -= 0.01 * mh / (vh.sqrt() + 1e-6);
-            }
-        }
-        assert!(p.iter().zip(&rp).all(|(&a, &b)| (a as f64 - b).abs() < 1e-5));
-    }
-
-    #[test]
-    fn sgd_matches_naive() {
-        for (mom, damp, nesterov) in [(0.0, 0.0, false), (0.9, 0.0, false), (0.9, 0.1, false), (0.5, 0.0, true)] {
-            let n = 1000;
-            let p0 = data(n, 2);
-            let (mut p, mut buf) = (p0.clone(), vec![0f32; n]);
-            let (mut rp, mut rb) = (p0.clone(), vec![0f32; n]);
-            for step in 0..3 {
-                let g = data(n, 9 + step);
-                let h = Sgd { lr: 0.1, momentum: mom, dampening: damp, weight_decay: 1e-4, nesterov, first_step: step == 0 };
-                sgd_step(&mut p, &g, if mom != 0.0 { Some(&mut buf) } else { None }, h);
-                for i in 0..n {
-                    let mut d = g[i] + 1e-4f32 * rp[i];
-                    if mom != 0.0 {
-                        rb[i] = if step == 0 { d } else { rb[i] * mom as f32 + (1.0 - damp as f32) * d };
-                        d = if nesterov { d + mom as f32 * rb[i] } else { rb[i] };
-                    }
-                    rp[i] += -0.1f32 * d;
-                }
-            }
-            assert_eq!(p, rp, "momentum {mom} dampening {damp} nesterov {nesterov}");
-        }
     }
 }

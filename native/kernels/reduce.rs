@@ -3,7 +3,7 @@
 //! they are bitwise identical for every thread count, not just for a fixed one.
 
 use super::simd::{multiversion, sum_f64};
-use crate::pool::{parallel_for, parallel_ranges, SharedMut};
+use crate::threads::{parallel_for, parallel_ranges, SharedMut};
 
 /// Elements per block of the blocked reductions.
 pub const BLOCK: usize = 1 << 14;
@@ -137,59 +137,4 @@ pub fn argmax(x: &[f32], out: &mut [i32], rows: usize, cols: usize) {
     }
     let p = SharedMut::new(out);
     parallel_for(rows, |i| unsafe { p.slice(i, 1)[0] = argmax_row(&x[i * cols..(i + 1) * cols]) as i32 });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn data(n: usize) -> Vec<f32> {
-        (0..n).map(|i| ((i * 2654435761usize) % 10007) as f32 / 5003.0 - 1.0).collect()
-    }
-
-    #[test]
-    fn count_and_sum_match_naive() {
-        for n in [0, 1, 17, BLOCK - 1, BLOCK + 1, 9 * BLOCK + 5] {
-            let x = data(n);
-            assert_eq!(count_positive(&x), x.iter().filter(|&&v| v > 0.0).count());
-            let naive: f64 = x.iter().map(|&v| v as f64).sum();
-            assert!((sum(&x) - naive).abs() < 1e-9 * (1.0 + naive.abs()), "n={n}");
-        }
-        assert_eq!(count_positive(&[f32::NAN, 0.0, -0.0, 1e-30]), 1);
-    }
-
-    #[test]
-    fn sum_rows_matches_naive() {
-        for (rows, cols) in [(0, 4), (1, 1), (3, 5), (300, 7), (1000, 3000), (64, 5000), (2, 0)] {
-            let g = data(rows * cols);
-            let mut out = vec![9f32; cols];
-            sum_rows(&g, &mut out, rows, cols);
-            for c in 0..cols {
-                let s: f64 = (0..rows).map(|r| g[r * cols + c] as f64).sum();
-                assert!((out[c] as f64 - s).abs() <= 1e-6 * (1.0 + s.abs()), "rows={rows} cols={cols} c={c}");
-            }
-        }
-    }
-
-    #[test]
-    fn argmax_first_maximum() {
-        let x = [1.0, 3.0, 3.0, 0.0, -1.0, -1.0, 2.0, f32::NAN, 5.0];
-        let mut out = [0i32; 3];
-        argmax(&x, &mut out, 3, 3);
-        assert_eq!(out, [1, 0, 1]);
-        let (rows, cols) = (5000, 37);
-        let x = data(rows * cols);
-        let mut out = vec![0i32; rows];
-        argmax(&x, &mut out, rows, cols);
-        for r in 0..rows {
-            let row = &x[r * cols..(r + 1) * cols];
-            let mut b = 0;
-            for j in 1..cols {
-                if row[j] > row[b] {
-                    b = j;
-                }
-            }
-            assert_eq!(out[r] as usize, b);
-        }
-    }
 }

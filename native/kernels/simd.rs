@@ -138,29 +138,3 @@ multiversion! {
         (combine(s), combine(d))
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn data(n: usize) -> Vec<f32> {
-        (0..n).map(|i| ((i * 7919 % 1013) as f32 - 500.0) * 0.013).collect()
-    }
-
-    #[test]
-    fn lane_sums_match_naive() {
-        for n in [0, 1, 7, 8, 9, 63, 1000, 4097] {
-            let x = data(n);
-            let g: Vec<f32> = x.iter().map(|v| v * 0.5 - 0.1).collect();
-            let naive: f64 = x.iter().map(|&v| v as f64).sum();
-            assert!((sum_f64(&x) - naive).abs() <= 1e-9 * (1.0 + naive.abs()), "n={n}");
-            let mean = naive / (n.max(1) as f64);
-            let sq: f64 = x.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
-            assert!((sum_sq_dev_f64(&x, mean) - sq).abs() <= 1e-9 * (1.0 + sq), "n={n}");
-            let (s, d) = sum_and_dot_dev_f64(&g, &x, mean);
-            let s0: f64 = g.iter().map(|&v| v as f64).sum();
-            let d0: f64 = g.iter().zip(&x).map(|(&a, &b)| a as f64 * (b as f64 - mean)).sum();
-            assert!((s - s0).abs() <= 1e-9 * (1.0 + s0.abs()) && (d - d0).abs() <= 1e-9 * (1.0 + d0.abs()), "n={n}");
-        }
-    }
-}

@@ -1,5 +1,4 @@
 //! Helpers shared by the kernel tests: a tiny deterministic RNG and comparison.
-#![cfg(test)]
 
 pub struct Rng(u64);
 

@@ -3,11 +3,9 @@
 // Intermediate gradients made during the sweep are freed once consumed: device tensors are
 // disposed (each leaf owns its gradient tensor, kept out of deviceScope); large CPU buffers go
 // back to uninit for reuse (a leaf's .grad never does).
-import { addGrads } from '../backend/cuda-ops.js';
-import { deviceFull } from '../backend/device.js';
+import { recycle, trackHandedOut } from '../backend/cpu-pool.js';
+import { backendOf } from '../backend/dispatch.js';
 import { keepTensor, trackCreated } from '../backend/storage.js';
-import { native } from '../native.js';
-import { recycle, trackHandedOut, uninit } from '../ops/util.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
 
 function topologicalOrder(root: Tensor): Tensor[] {
@@ -32,9 +30,9 @@ function topologicalOrder(root: Tensor): Tensor[] {
 }
 
 function sumGrads(a: Tensor, b: Tensor): Tensor {
-  if (a.device !== 'cpu' || b.device !== 'cpu') return addGrads(a, b);
-  const out = uninit(a.shape);
-  native.add(a.f32, b.f32, out.f32);
+  const be = backendOf('backward (gradient sum)', { a, b });
+  const out = be.uninit(a.shape);
+  be.k.add(be.f(a), be.f(b), be.f(out));
   return out;
 }
 
@@ -43,7 +41,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
   if (!root.requiresGrad) throw new Error('backward: the tensor does not require gradients (nothing to differentiate)');
   if (!grad) {
     if (root.size !== 1) throw new Error(`backward: an explicit gradient is needed for a non-scalar output ${shapeStr(root.shape)}`);
-    grad = root.device === 'cpu' ? Tensor.ones(root.shape) : deviceFull(root.shape, 1);
+    grad = backendOf('backward', { output: root }).full(root.shape, 1);
   } else if (grad.size !== root.size) {
     throw new Error(`backward: gradient of shape ${shapeStr(grad.shape)} for output of shape ${shapeStr(root.shape)}`);
   } else if (grad.device !== root.device) {

@@ -1,17 +1,8 @@
 // The autograd tape: every differentiable op that runs with gradients enabled records a node
 // on its output; backward() walks the nodes in reverse topological order.
-import { Tensor } from '../tensor/tensor.js';
+import type { BackwardFn, Tensor } from '../tensor/tensor.js';
 
-/** Computes the gradients of an op's inputs from its output gradient. `needs[i]` says whether
- *  input i wants a gradient; entries for inputs that don't may be null. */
-export type BackwardFn = (gradOut: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
-
-export interface GradNode {
-  op: string;
-  inputs: Tensor[];
-  needs: boolean[];
-  backward: BackwardFn;
-}
+export type { BackwardFn, GradNode } from '../tensor/tensor.js';
 
 let gradEnabled = true;
 

@@ -24,6 +24,9 @@ export interface CudaStatus {
   tf32: boolean;
   /** build.rs's note when the kernels were not compiled ('' when they were) */
   build: string;
+  /** nvcc was found but failed to compile kernels/*.cu (`build` holds its error): a broken build,
+   *  unlike kernels left out for want of nvcc or with SEAM_NO_CUDA=1 */
+  nvccFailed: boolean;
 }
 
 export interface CudaNativeBinding {
@@ -95,7 +98,7 @@ export const cudaNative = native as unknown as CudaNativeBinding;
 export function cudaStatus(): CudaStatus {
   if (typeof cudaNative.cudaAvailable !== 'function') {
     return { available: false, reason: 'the loaded addon predates CUDA support; rebuild it (npm run build:native)', device: null,
-      cc: null, image: null, tf32: false, build: '' };
+      cc: null, image: null, tf32: false, build: '', nvccFailed: false };
   }
   return JSON.parse(cudaNative.cudaAvailable()) as CudaStatus;
 }

@@ -2,10 +2,11 @@
 // and detach share one), returned to the caching allocator when the last tensor using it is
 // disposed or garbage collected (a FinalizationRegistry is the safety net), and deviceScope(),
 // which disposes every device tensor created inside it except those it returns or that were kept.
-import type { DType, Tensor } from '../tensor/tensor.js';
+import type { DType, DeviceBuffer, Tensor } from '../tensor/tensor.js';
 import { allocator } from './allocator.js';
+import { cudaNative as cu } from './cuda-native.js';
 
-export class DeviceStorage {
+export class DeviceStorage implements DeviceBuffer {
   readonly device = 'cuda' as const;
   private refs = 0;
   private released = false;
@@ -15,6 +16,30 @@ export class DeviceStorage {
   /** A fresh buffer from the caching allocator (no references yet: a Tensor takes the first). */
   static alloc(length: number, dtype: DType): DeviceStorage {
     return new DeviceStorage(allocator.alloc(length), length, dtype);
+  }
+
+  /** One more tensor uses this buffer: a reference, a finalizer, and the innermost deviceScope. */
+  adopt(t: Tensor): void {
+    this.retain();
+    finalizer.register(t, this, t);
+    if (scopes.length > 0) scopes[scopes.length - 1].add(t);
+  }
+
+  /** Tensor.dispose(): drops the tensor's reference (once). */
+  abandon(t: Tensor): void {
+    finalizer.unregister(t);
+    this.release();
+  }
+
+  read(): Float32Array | Int32Array {
+    if (this.dtype === 'i32') {
+      const out = new Int32Array(this.length);
+      cu.cudaDownloadI32(this.handle, out);
+      return out;
+    }
+    const out = new Float32Array(this.length);
+    cu.cudaDownload(this.handle, out);
+    return out;
   }
 
   retain(): void {
@@ -39,25 +64,6 @@ const finalizer = new FinalizationRegistry<DeviceStorage>((s) => {
 });
 
 const scopes: Set<Tensor>[] = [];
-
-/** Called by the Tensor constructor for every device tensor: one reference, a finalizer, the scope. */
-export function adopt(t: Tensor, s: DeviceStorage): void {
-  s.retain();
-  finalizer.register(t, s, t);
-  if (scopes.length > 0) scopes[scopes.length - 1].add(t);
-}
-
-/** For a tensor moved to the device in place (Module.to): a reference and a finalizer, no scope. */
-export function adoptInPlace(t: Tensor, s: DeviceStorage): void {
-  s.retain();
-  finalizer.register(t, s, t);
-}
-
-/** Called by Tensor.dispose(): drops the tensor's reference (once). */
-export function abandon(t: Tensor, s: DeviceStorage): void {
-  finalizer.unregister(t);
-  s.release();
-}
 
 /** Removes device tensors from every open scope (parameters, optimizer state, leaf gradients). */
 export function keepTensor(t: Tensor): Tensor {
@@ -120,10 +126,4 @@ export function trackCreated<T>(fn: (created: Set<Tensor>) => T): T {
     const parent = scopes[scopes.length - 1];
     if (parent) for (const t of mine) if (t.device !== 'cpu' && !t.disposed) parent.add(t);
   }
-}
-
-/** The `data` accessor of device tensors: they have no host array, so reading it is an error. */
-export function hostDataAccessor(this: Tensor): never {
-  const what = this.storage ? 'is on' : 'was disposed on';
-  throw new Error(`${this.toString()} ${what} ${this.device}: its values are not in host memory; call .cpu() for a host copy`);
 }

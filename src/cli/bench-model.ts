@@ -2,7 +2,6 @@
 // dense (the original model through the planned engine), compacted (dead channels removed) and
 // sparse (masks applied, sparse kernels where the planner finds them faster); with ms per batch,
 // speedup, FLOPs, parameters and file sizes.
-import { parseArgs } from 'node:util';
 import { serializeCompact, compactSizeReport } from '../export/compact-file.js';
 import { compactModel } from '../export/compaction/index.js';
 import { applyMaskFile, prunedStateDict } from '../export/pruned.js';
@@ -12,9 +11,23 @@ import type { Module } from '../nn/index.js';
 import { countFlops } from '../seam/flops.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../util/rng.js';
-import { intFlag, UsageError } from './args.js';
+import { intFlag } from './args.js';
+import { COMMON_OPTIONS, parseCommand, type CommandSpec } from './command.js';
 
-export const BENCH_MODEL_USAGE = 'seam bench-model --model FILE [--arch NAME] --masks DIR/masks.pt [--batch 16] [--input-size N] [--reps 20] [--json]';
+export const BENCH_MODEL = {
+  name: 'bench-model',
+  summary: 'time a re-engineered model dense, sparse, compacted and compacted + sparse: ms per batch, speedup, FLOPs, parameters, file sizes',
+  options: {
+    model: COMMON_OPTIONS.model,
+    arch: COMMON_OPTIONS.arch,
+    masks: COMMON_OPTIONS.masks,
+    batch: { value: 'N', help: 'images per batch', default: '16' },
+    'input-size': { value: 'N', help: 'input height and width', default: '32 for CIFAR models, else 224' },
+    reps: { value: 'N', help: 'timed runs per variant (the median is reported)', default: '20' },
+    json: { help: 'print the results as one JSON object' },
+  },
+  example: 'seam bench-model --model model.pt --masks runs/c0/masks.pt --batch 16',
+} as const satisfies CommandSpec;
 
 interface Variant {
   name: string;
@@ -53,17 +66,12 @@ function effectiveParameters(model: Module): number {
 }
 
 export async function benchModelCommand(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' }, arch: { type: 'string' }, masks: { type: 'string' }, batch: { type: 'string' },
-      'input-size': { type: 'string' }, reps: { type: 'string' }, json: { type: 'boolean' },
-    },
-  });
-  if (!v.model || !v.masks) throw new UsageError(`missing --model or --masks\n${BENCH_MODEL_USAGE}`);
+  const parsed = parseCommand(BENCH_MODEL, argv);
+  if (!parsed) return 0;
+  const v = parsed.values;
   const batch = intFlag(v.batch, 'batch', 16);
   const reps = intFlag(v.reps, 'reps', 20);
-  const load = () => loadModel(v.model!, { arch: v.arch });
+  const load = () => loadModel(v.model, { arch: v.arch });
   const dense = load();
   const size = intFlag(v['input-size'], 'input-size', dense.arch.startsWith('cifar_') ? 32 : 224);
   const sample = [dense.options.inChannels ?? 3, size, size];

@@ -3,22 +3,52 @@
 // each attacked with feature-space PGD crafted on the pretrained model; writes report.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { dataSpecFromArgs, evalLoader, openData, Rng, Subset, trainLoader, type Dataset } from '../data/index.js';
 import { loadModel } from '../models/load.js';
 import { buildModel } from '../models/zoo.js';
 import { runDefectPipeline, type DefectOptions, type DefectResult } from '../seam/defect.js';
 import { parseNumberList } from '../data/spec.js';
 import { intFlag, numFlag, UsageError } from './args.js';
+import { COMMON_OPTIONS, parseCommand, type CommandSpec } from './command.js';
 import { DefectProgress } from './defect-progress.js';
+import { MODEL_DATA_OPTIONS } from './reengineer.js';
 
-export const DEFECT_USAGE = `seam defect --model FILE [--arch NAME] --data KIND:PATH [--mean M] [--std S] --out DIR
-    [--train-samples N] [--test-samples N] [--val-fraction 0] [--batch-size 64] [--seed 0]
-    [--output-epochs 30] [--output-lr 0.1]
-    [--epochs 300] [--prune-threshold 0.6] [--alpha 1] [--lr-mask 0.05] [--lr-output LR_MASK] [--early-stop 30]
-    [--finetune-epochs 100] [--lr-hidden 0.005] [--lr-finetune-output 0.05] [--momentum 0] [--weight-decay 1e-4]
-    [--finetune-early-stop 30] [--keep-pruned]
-    [--eps 0.1] [--steps 40] [--step-size 0.01] [--clip=-2.2,2.2|pixel|none] [--attack-samples 500] [--json] [--quiet]`;
+export const DEFECT = {
+  name: 'defect',
+  summary: 'defect inheritance: reuse a pretrained model on new data by standard fine-tuning and by SeaM, attack both, report accuracy and DIR',
+  options: {
+    ...MODEL_DATA_OPTIONS,
+    out: { value: 'DIR', required: true, help: 'output folder (report.json)' },
+    'train-samples': { value: 'N', help: 'a seeded sample of the training split', default: 'all of it' },
+    'test-samples': { value: 'N', help: 'a seeded sample of the test split', default: 'all of it' },
+    'val-fraction': { value: 'F', help: 'hold out this fraction of the training data for model selection', default: '0 (the test split decides, as in the paper)' },
+    'batch-size': { value: 'N', help: 'training batch size', default: '64' },
+    seed: { value: 'N', help: 'seed of the samples, shuffling and attack', default: '0' },
+    'output-epochs': { value: 'N', help: 'SeaM step 1: epochs training only the new output layer', default: '30' },
+    'output-lr': { value: 'LR', help: 'SeaM step 1: its SGD learning rate', default: '0.1' },
+    epochs: { value: 'N', help: 'SeaM step 2: epochs of the mask search', default: '300' },
+    'prune-threshold': { value: 'R', help: 'SeaM step 2: stop once 1 - retained ratio reaches R', default: '0.6' },
+    alpha: { value: 'A', help: 'SeaM step 2: weight of the retained-weight ratio', default: '1' },
+    'lr-mask': { value: 'LR', help: 'SeaM step 2: Adam learning rate of the masks', default: '0.05' },
+    'lr-output': { value: 'LR', help: 'SeaM step 2: learning rate of the output layer', default: '--lr-mask' },
+    'early-stop': { value: 'N', help: 'SeaM step 2: patience in epochs', default: '30' },
+    'finetune-epochs': { value: 'N', help: 'fine-tuning epochs (standard and SeaM step 3)', default: '100' },
+    'lr-hidden': { value: 'LR', help: 'fine-tuning SGD learning rate of the hidden layers', default: '0.005' },
+    'lr-finetune-output': { value: 'LR', help: 'fine-tuning SGD learning rate of the output layer', default: '0.05' },
+    momentum: { value: 'M', help: 'fine-tuning SGD momentum', default: '0' },
+    'weight-decay': { value: 'W', help: 'fine-tuning weight decay', default: '1e-4' },
+    'finetune-early-stop': { value: 'N', help: 'fine-tuning patience in epochs', default: '30' },
+    'keep-pruned': { help: 'SeaM step 3: keep the masked-out weights at zero while fine-tuning' },
+    eps: { value: 'E', help: 'PGD L-inf radius, in normalised input units', default: '0.1' },
+    steps: { value: 'N', help: 'PGD steps', default: '40' },
+    'step-size': { value: 'S', help: 'PGD step size', default: '0.01' },
+    clip: { value: 'LO,HI|pixel|none', help: 'clip range of adversarial inputs (write --clip=-2.2,2.2)', default: '-2.2,2.2' },
+    'attack-samples': { value: 'N', help: 'test samples attacked', default: '500' },
+    json: { help: "print the report's summary on stdout" },
+    quiet: COMMON_OPTIONS.quiet,
+  },
+  example: 'seam defect --model examples/fmnist/fmnist_resnet20.pt --data mnist:/tmp/mnist --mean 0.2860 --std 0.3530 --train-samples 2000 --out runs/defect',
+} as const satisfies CommandSpec;
 
 /** The first `n` samples of a seeded permutation of `ds` (all of it when n is undefined or larger). */
 function sample(ds: Dataset, n: number | undefined, seed: number, name: string): Dataset {
@@ -47,19 +77,9 @@ function parseClip(v: string | undefined, pixelRange: [number, number]): [number
 const optFlag = (v: string | undefined, name: string): number | undefined => (v === undefined ? undefined : intFlag(v, name, 0));
 
 export async function defectCommand(argv: string[]): Promise<number> {
-  const str = { type: 'string' } as const;
-  const { values: v } = parseArgs({
-    args: argv,
-    options: {
-      model: str, arch: str, data: str, mean: str, std: str, out: str, 'train-samples': str, 'test-samples': str, 'val-fraction': str,
-      'batch-size': str, seed: str, 'output-epochs': str, 'output-lr': str, epochs: str, 'prune-threshold': str, alpha: str, 'lr-mask': str,
-      'lr-output': str, 'early-stop': str, 'finetune-epochs': str, 'lr-hidden': str, 'lr-finetune-output': str, momentum: str,
-      'weight-decay': str, 'finetune-early-stop': str, 'keep-pruned': { type: 'boolean' }, eps: str, steps: str, 'step-size': str, clip: str,
-      'attack-samples': str, json: { type: 'boolean' }, quiet: { type: 'boolean' },
-    },
-    strict: true,
-  });
-  if (!v.model || !v.data || !v.out) throw new UsageError(`missing --model, --data or --out\n${DEFECT_USAGE}`);
+  const parsed = parseCommand(DEFECT, argv);
+  if (!parsed) return 0;
+  const v = parsed.values;
   const seed = intFlag(v.seed, 'seed', 0);
   const batchSize = intFlag(v['batch-size'], 'batch-size', 64);
   const valFraction = numFlag(v['val-fraction'], 'val-fraction', 0);

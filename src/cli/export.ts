@@ -2,7 +2,6 @@
 // architecture, masked-out weights zero, head as module_head.1.*) as .pt, safetensors, ONNX or the
 // compact format; --compact-channels first removes the channels the masks made constant.
 import { statSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { exportOnnx } from '../export/onnx.js';
 import { compactSizeReport, serializeCompact } from '../export/compact-file.js';
 import { compactModel, formatCompactionReport, type CompactionReport } from '../export/compaction/index.js';
@@ -10,24 +9,32 @@ import { applyMaskFile, prunedStateDict, writeStateDict } from '../export/pruned
 import { loadModel } from '../models/load.js';
 import type { Module } from '../nn/index.js';
 import { intFlag, UsageError } from './args.js';
-
-export const EXPORT_USAGE = `seam export --model FILE [--arch NAME] --masks DIR/masks.pt --format pt|safetensors|onnx|compact
-    [--compact-channels] [--input-size N] [--json] [--quiet] --out FILE`;
+import { COMMON_OPTIONS, parseCommand, type CommandSpec } from './command.js';
 
 const FORMATS = ['pt', 'safetensors', 'onnx', 'compact'] as const;
 type Format = (typeof FORMATS)[number];
 
+export const EXPORT = {
+  name: 'export',
+  summary: 'apply a SeaM mask file to its model and write the re-engineered model (masked-out weights zero, head as module_head.1.*)',
+  options: {
+    model: COMMON_OPTIONS.model,
+    arch: COMMON_OPTIONS.arch,
+    masks: COMMON_OPTIONS.masks,
+    format: { value: 'pt|safetensors|onnx|compact', help: 'output format', default: "from --out's extension (.safetensors, .onnx), else pt" },
+    'compact-channels': { help: 'first remove the channels the masks made constant' },
+    'input-size': { value: 'N', help: 'input height and width used to trace the model', default: '32 for CIFAR models, else 224' },
+    out: { value: 'FILE', required: true, help: 'the file to write' },
+    json: { help: 'print a summary object on stdout' },
+    quiet: COMMON_OPTIONS.quiet,
+  },
+  example: 'seam export --model model.pt --masks runs/c0/masks.pt --format onnx --compact-channels --out pruned.onnx',
+} as const satisfies CommandSpec;
+
 export async function exportCommand(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' }, arch: { type: 'string' }, masks: { type: 'string' }, format: { type: 'string' },
-      'compact-channels': { type: 'boolean' }, 'input-size': { type: 'string' }, out: { type: 'string' },
-      json: { type: 'boolean' }, quiet: { type: 'boolean' },
-    },
-    strict: true,
-  });
-  if (!v.model || !v.masks || !v.out) throw new UsageError(`missing --model, --masks or --out\n${EXPORT_USAGE}`);
+  const parsed = parseCommand(EXPORT, argv);
+  if (!parsed) return 0;
+  const v = parsed.values;
   const format = (v.format ?? (v.out.endsWith('.safetensors') ? 'safetensors' : v.out.endsWith('.onnx') ? 'onnx' : 'pt')) as Format;
   if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${v.format}"`);
   const log = (s: string): void => void (v.quiet || process.stderr.write(`${s}\n`));

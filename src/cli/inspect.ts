@@ -1,13 +1,23 @@
 // `seam inspect FILE`: format, architecture guess, parameter count and a table of layers.
-import { parseArgs } from 'node:util';
 import { loadModel } from '../models/load.js';
 import { Conv2d, Linear, BatchNorm2d } from '../nn/index.js';
-import { UsageError } from './args.js';
+import { COMMON_OPTIONS, parseCommand, type CommandSpec } from './command.js';
+
+export const INSPECT = {
+  name: 'inspect',
+  summary: "a model file's format, guessed architecture, parameter count and layer table",
+  positional: 'FILE',
+  options: {
+    arch: COMMON_OPTIONS.arch,
+    json: { help: 'print one JSON object instead of the table' },
+  },
+  example: 'seam inspect model.pt',
+} as const satisfies CommandSpec;
 
 export async function inspectCommand(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseArgs({ args: argv, options: { arch: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true });
-  if (positionals.length !== 1) throw new UsageError('usage: seam inspect FILE [--arch NAME] [--json]');
-  const file = positionals[0];
+  const parsed = parseCommand(INSPECT, argv);
+  if (!parsed) return 0;
+  const { values: v, positionals: [file] } = parsed;
   const loaded = loadModel(file, { arch: v.arch });
   const rows: { name: string; layer: string; params: number }[] = [];
   let total = 0;

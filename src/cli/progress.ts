@@ -46,7 +46,8 @@ export class SearchProgress {
       const l = e.log;
       if (this.tty) this.out.write('\r\x1b[K');
       this.out.write(`epoch ${l.epoch} [${l.epoch + 1}/${this.epochs}] (${l.phase}) loss ${l.trainLoss.toFixed(4)} train ${(100 * l.trainAccuracy).toFixed(2)}%` +
-        ` test ${(100 * l.accuracy).toFixed(2)}% kept ${(100 * l.ratio).toFixed(2)}% ${l.seconds.toFixed(1)}s${l.selected ? ' *' : ''}\n`);
+        ` test ${(100 * l.accuracy).toFixed(2)}% kept ${(100 * l.ratio).toFixed(2)}% sparse fwd ${(100 * (l.sparseForward ?? 0)).toFixed(0)}%` +
+        ` ${l.seconds.toFixed(1)}s${l.selected ? ' *' : ''}\n`);
     }
   }
 }

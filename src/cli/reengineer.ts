@@ -3,7 +3,6 @@
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { cudaStatus } from '../backend/cuda-native.js';
 import {
   binaryProblem, cifar100SuperclassProblem, classListProblem, csvSuperclassProblem, dataSpecFromArgs, evalLoader, openData, trainLoader,
@@ -17,11 +16,42 @@ import { renderHtml, summaryTable, type Report } from '../seam/report.js';
 import { reengineer, type SearchEvent, type SearchOptions } from '../seam/search.js';
 import { SearchProgress } from './progress.js';
 import { intFlag, numFlag, UsageError } from './args.js';
+import { COMMON_OPTIONS, parseCommand, type CommandSpec, type Values } from './command.js';
 
-export const REENGINEER_USAGE = `seam reengineer --model FILE [--arch NAME] --data KIND:PATH
-    (--target-class C | --target-classes a,b,c | --superclass N [--superclass-csv FILE])
-    [--epochs 300] [--alpha A] [--lr-mask L] [--lr-head 0.1] [--batch-size 64] [--seed 0] [--early-stop -1]
-    [--mean M[,M,M]] [--std S[,S,S]] [--augment none|crop-flip] [--device cpu|cuda] [--resume] [--json] [--quiet] --out DIR`;
+/** The options that name a model and a dataset, shared by reengineer and defect. */
+export const MODEL_DATA_OPTIONS = {
+  model: COMMON_OPTIONS.model,
+  arch: COMMON_OPTIONS.arch,
+  data: { value: 'KIND:PATH', required: true, help: 'the data: KIND cifar10, cifar100, mnist, fashion-mnist, idx or folder' },
+  mean: { value: 'M[,M,M]', help: 'normalisation mean per channel', default: "the data kind's" },
+  std: { value: 'S[,S,S]', help: 'normalisation standard deviation per channel', default: "the data kind's" },
+} as const;
+
+export const REENGINEER = {
+  name: 'reengineer',
+  summary: 'learn a binary mask over every weight that keeps only what a target problem needs; writes masks.pt, log.jsonl, report.json, report.html',
+  options: {
+    ...MODEL_DATA_OPTIONS,
+    'target-class': { value: 'C', help: 'target problem: class C (index or name) against the rest' },
+    'target-classes': { value: 'A,B,...', help: 'target problem: these classes (at least two), relabelled 0..k-1' },
+    superclass: { value: 'N', help: 'target problem: a CIFAR-100 superclass (index or name), or one of --superclass-csv' },
+    'superclass-csv': { value: 'FILE', help: 'class,superclass mapping used by --superclass' },
+    epochs: { value: 'N', help: 'epochs of the search', default: '300' },
+    alpha: { value: 'A', help: 'weight of the retained-weight ratio in the loss', default: "the paper's value for the model and data, else 1" },
+    'lr-mask': { value: 'LR', help: 'Adam learning rate of the masks', default: "the paper's value for the model and data, else 0.05" },
+    'lr-head': { value: 'LR', help: 'Adam learning rate of the new head', default: '0.1' },
+    'batch-size': { value: 'N', help: 'training batch size', default: '64' },
+    seed: { value: 'N', help: 'seed of the shuffling, augmentation and head', default: '0' },
+    'early-stop': { value: 'N', help: 'stop after N epochs without a better model', default: '-1, off' },
+    augment: { value: 'none|crop-flip', help: 'training augmentation', default: 'crop-flip for CIFAR and folders, none otherwise' },
+    device: { value: 'cpu|cuda', help: 'where the search runs', default: 'cpu' },
+    out: { value: 'DIR', required: true, help: 'output folder' },
+    resume: { help: 'continue the run whose checkpoint is in --out' },
+    json: { help: 'print a summary object on the last line of stdout' },
+    quiet: COMMON_OPTIONS.quiet,
+  },
+  example: 'seam reengineer --model examples/fmnist/fmnist_resnet20.pt --data fashion-mnist:examples/fmnist --target-class 0 --epochs 10 --out runs/c0',
+} as const satisfies CommandSpec;
 
 /** --device: 'cpu' (default) or 'cuda', which must be usable here (else the driver's reason). */
 export function deviceFlag(v: string | undefined): 'cpu' | 'cuda' {
@@ -50,20 +80,13 @@ export function buildProblem(data: OpenedData, v: Record<string, string | boolea
   return cifar100SuperclassProblem(splits, /^\d+$/.test(sc) ? Number(sc) : sc);
 }
 
-/** The flags of `seam reengineer` (node:util parseArgs options); queue jobs carry these too. */
-export const REENGINEER_OPTIONS = {
-  model: { type: 'string' }, arch: { type: 'string' }, data: { type: 'string' },
-  'target-class': { type: 'string' }, 'target-classes': { type: 'string' }, superclass: { type: 'string' }, 'superclass-csv': { type: 'string' },
-  epochs: { type: 'string' }, alpha: { type: 'string' }, 'lr-mask': { type: 'string' }, 'lr-head': { type: 'string' },
-  'batch-size': { type: 'string' }, seed: { type: 'string' }, 'early-stop': { type: 'string' },
-  mean: { type: 'string' }, std: { type: 'string' }, augment: { type: 'string' }, device: { type: 'string' },
-  out: { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
-} as const;
+export type ReengineerFlags = Values<typeof REENGINEER>;
 
-export type ReengineerFlags = ReturnType<typeof parseReengineerArgs>;
-
-export function parseReengineerArgs(argv: string[]) {
-  return parseArgs({ args: argv, options: REENGINEER_OPTIONS, strict: true }).values;
+/** `seam reengineer`'s flags from argv (a queue job's, which never asks for --help). */
+export function parseReengineerArgs(argv: string[]): ReengineerFlags {
+  const parsed = parseCommand(REENGINEER, argv);
+  if (!parsed) throw new UsageError('--help is not a job option');
+  return parsed.values;
 }
 
 /** What `--json` prints (and what a queue job returns). */
@@ -93,7 +116,6 @@ function writeAtomic(path: string, write: (tmp: string) => void): void {
 /** Everything `seam reengineer` does after parsing its flags: the search, with its checkpoint every
  *  epoch, log.jsonl, masks.pt, report.json and report.html in --out. */
 export async function runReengineer(v: ReengineerFlags, hooks: RunHooks = {}): Promise<{ summary: ReengineerSummary; report: Report; cancelled: boolean }> {
-  if (!v.model || !v.data || !v.out) throw new UsageError(`missing --model, --data or --out\n${REENGINEER_USAGE}`);
   const log = hooks.log ?? ((): void => undefined);
   const seed = intFlag(v.seed, 'seed', 0);
   const device = deviceFlag(v.device);
@@ -160,7 +182,9 @@ export async function runReengineer(v: ReengineerFlags, hooks: RunHooks = {}): P
 }
 
 export async function reengineerCommand(argv: string[]): Promise<number> {
-  const v = parseReengineerArgs(argv);
+  const parsed = parseCommand(REENGINEER, argv);
+  if (!parsed) return 0;
+  const v = parsed.values;
   const progress = new SearchProgress(process.stderr, Boolean(v.quiet));
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();

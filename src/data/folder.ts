@@ -5,7 +5,7 @@
  */
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import { checkLabels, type Dataset, type DecodeOptions, type Image, type Splits } from './dataset.js';
 
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp'];
@@ -93,8 +93,12 @@ export class FolderDataset implements Dataset {
   };
 }
 
-/** Decode one file to 3-channel HWC uint8, the shorter side resized when asked. */
+let sharpModule: Promise<typeof Sharp> | null = null;
+
+/** Decode one file to 3-channel HWC uint8, the shorter side resized when asked. sharp (libvips)
+ *  loads on the first image: ~100 ms of start-up nobody without image folders should pay. */
 export async function decodeImage(file: string, opts: DecodeOptions = {}): Promise<Image> {
+  const sharp = await (sharpModule ??= import('sharp').then((m) => m.default));
   let pipe = sharp(file, { failOn: 'error' }).removeAlpha().toColourspace('srgb');
   if (opts.resizeShorter !== undefined) {
     const s = opts.resizeShorter;

@@ -2,7 +2,7 @@
 // into a flat list of inference steps over numbered values, folding each eval-mode BatchNorm into
 // the conv before it and fusing ReLUs and residual additions into the conv that produces them.
 // Value 0 is the input; every step writes one new value. Shapes are per image: [C, H, W].
-import { BatchNorm2d, Conv2d, Dropout, Flatten, Identity, Linear, MaxPool2d, Module, ReLU, Sequential, AdaptiveAvgPool2d } from '../nn/index.js';
+import { BatchNorm2d, Conv2d, Dropout, Flatten, Identity, Linear, MaxPool2d, Module, ReLU, Sequential, AdaptiveAvgPool2d, layerUnits } from '../nn/index.js';
 import { CifarResNet } from '../models/cifar-resnet.js';
 import { CifarVGG } from '../models/cifar-vgg.js';
 import { TorchvisionResNet } from '../models/torchvision-resnet.js';
@@ -158,22 +158,14 @@ function block(b: Builder, m: Module, path: string, x: number): number {
 
 const isBlock = (m: Module): boolean => m.child('conv1') instanceof Conv2d && m.child('conv2') instanceof Conv2d && m.child('bn2') instanceof BatchNorm2d;
 
+/** The Sequential's units (nn/sequential.ts): each conv or linear with the BatchNorm folded into
+ *  it and the ReLU fused; a ReLU on its own fuses into the step before it. */
 function sequential(b: Builder, seq: Sequential, path: string, x: number): number {
-  const layers = seq.layers;
-  for (let i = 0; i < layers.length; i++) {
-    const m = layers[i];
-    const name = join(path, String(i));
-    if (m instanceof Conv2d) {
-      const bn = layers[i + 1] instanceof BatchNorm2d ? (layers[i + 1] as BatchNorm2d) : null;
-      if (bn) i++;
-      const relu = layers[i + 1] instanceof ReLU;
-      if (relu) i++;
-      x = b.conv(name, m, bn, x, relu);
-    } else if (m instanceof Linear) {
-      const relu = layers[i + 1] instanceof ReLU;
-      if (relu) i++;
-      x = b.linear(name, m, x, relu);
-    } else if (m instanceof ReLU) {
+  for (const { index, layer: m, bn, relu } of layerUnits(seq.layers)) {
+    const name = join(path, String(index));
+    if (m instanceof Conv2d) x = b.conv(name, m, bn, x, relu);
+    else if (m instanceof Linear) x = b.linear(name, m, x, relu);
+    else if (m instanceof ReLU) {
       if (!b.fuseRelu(x)) throw new Error(`planModel: ${name} (ReLU) does not follow a conv or linear layer`);
     } else if (m instanceof MaxPool2d) x = b.maxpool(name, m, x);
     else if (m instanceof AdaptiveAvgPool2d && pairOf(m.outputSize, 1).every((v) => v === 1)) x = b.gap(name, x);

@@ -4,7 +4,8 @@
  * TensorProto (raw_data and typed fields, external data), ValueInfoProto, TypeProto with tensor shapes,
  * OperatorSetIdProto. Unknown fields in a file (training info, functions, ...) are skipped by the decoder.
  */
-import protobuf from 'protobufjs/light.js';
+import { createRequire } from 'node:module';
+import type * as Protobuf from 'protobufjs/light.js';
 
 const packed = { packed: true };
 const unpacked = { packed: false };
@@ -105,8 +106,17 @@ const descriptor = {
   },
 };
 
-const root = protobuf.Root.fromJSON(descriptor);
-export const ModelProtoType = root.lookupType('onnx.ModelProto');
+let modelProto: Protobuf.Type | null = null;
+
+/** The ModelProto message type. protobufjs loads on the first ONNX file read or written (it costs
+ *  ~50 ms of start-up that a user who never touches ONNX should not pay). */
+export function modelProtoType(): Protobuf.Type {
+  if (!modelProto) {
+    const protobuf = createRequire(import.meta.url)('protobufjs/light.js') as typeof Protobuf;
+    modelProto = protobuf.Root.fromJSON(descriptor).lookupType('onnx.ModelProto');
+  }
+  return modelProto;
+}
 
 /** TensorProto.DataType values. */
 export const OnnxDataType = {

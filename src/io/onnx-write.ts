@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import type { RawTensor } from './types.js';
 import { checkTensor } from './dtype.js';
-import { ModelProtoType, OnnxAttrType, OnnxDataType, type PbAttribute, type PbGraph, type PbValueInfo } from './onnx-schema.js';
+import { modelProtoType, OnnxAttrType, OnnxDataType, type PbAttribute, type PbGraph, type PbValueInfo } from './onnx-schema.js';
 import { ONNX_TYPE_OF, tensorToProto } from './onnx-tensor.js';
 import type { OnnxAttrKind, OnnxAttributeValue, OnnxGraph, OnnxNode, OnnxValueInfo } from './onnx.js';
 
@@ -109,6 +109,7 @@ export function serializeOnnx(graph: OnnxGraph, opts: WriteOnnxOptions = {}): Ui
     graph: graphProto(graph),
     opset_import: Object.entries(opsets).map(([domain, version]) => ({ domain, version })),
   };
+  const ModelProtoType = modelProtoType();
   const err = ModelProtoType.verify(model);
   if (err) throw new Error(`onnx writer: ${err}`);
   return ModelProtoType.encode(ModelProtoType.fromObject(model)).finish();

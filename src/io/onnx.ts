@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DType, RawTensor, StateDict } from './types.js';
-import { ModelProtoType, OnnxAttrType, OnnxDataType, type Int64, type PbAttribute, type PbGraph, type PbModel, type PbValueInfo } from './onnx-schema.js';
+import { modelProtoType, OnnxAttrType, OnnxDataType, type Int64, type PbAttribute, type PbGraph, type PbModel, type PbValueInfo } from './onnx-schema.js';
 import { tensorFromProto } from './onnx-tensor.js';
 
 export type OnnxAttrKind = 'float' | 'int' | 'string' | 'tensor' | 'graph' | 'floats' | 'ints' | 'strings' | 'tensors' | 'graphs';
@@ -71,7 +71,7 @@ export function parseOnnx(buf: Uint8Array, opts: ParseOnnxOptions = {}): OnnxGra
   const name = opts.name ?? '<buffer>';
   let model: PbModel;
   try {
-    model = ModelProtoType.decode(buf) as unknown as PbModel;
+    model = modelProtoType().decode(buf) as unknown as PbModel;
   } catch (e) {
     throw new Error(`onnx ${name}: not a valid ONNX protobuf (${(e as Error).message})`);
   }

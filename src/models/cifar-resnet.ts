@@ -24,9 +24,9 @@ export class BasicBlock extends Module {
 
   forward(x: Tensor): Tensor {
     const identity = this.downsample ? this.downsample.forward(x) : x;
-    const out = this.conv1.forwardBnRelu(x, this.bn1);
+    const out = this.conv1.forward(x, { bn: this.bn1 });
     // relu(bn2(conv2(out)) + identity), one fused op when BatchNorm is in eval mode.
-    return this.conv2.forwardBnRelu(out, this.bn2, identity);
+    return this.conv2.forward(out, { bn: this.bn2, residual: identity });
   }
 }
 
@@ -74,7 +74,7 @@ export class CifarResNet extends Module {
 
   /** Everything up to the classifier: the pooled 64-d features. */
   features(x: Tensor): Tensor {
-    x = this.conv1.forwardBnRelu(x, this.bn1);
+    x = this.conv1.forward(x, { bn: this.bn1 });
     x = this.layer3.forward(this.layer2.forward(this.layer1.forward(x)));
     return flatten(adaptiveAvgPool2d(x, 1), 1);
   }

@@ -1,7 +1,7 @@
 // torchvision ResNets (18/34/50/101/152) with torchvision's key names; Bottleneck is v1.5
 // (stride on the 3x3 conv) with `widthPerGroup` and `groups` as in torchvision.
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential } from '../nn/index.js';
-import { add, flatten, relu } from '../ops/index.js';
+import { flatten } from '../ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
 
 class TvBasicBlock extends Module {
@@ -18,8 +18,8 @@ class TvBasicBlock extends Module {
   }
   forward(x: Tensor): Tensor {
     const idt = this.downsample ? this.downsample.forward(x) : x;
-    const out = this.bn2.forward(this.conv2.forward(relu(this.bn1.forward(this.conv1.forward(x)))));
-    return relu(add(out, idt));
+    const out = this.conv1.forward(x, { bn: this.bn1 });
+    return this.conv2.forward(out, { bn: this.bn2, residual: idt });
   }
 }
 
@@ -40,10 +40,9 @@ class TvBottleneck extends Module {
   }
   forward(x: Tensor): Tensor {
     const idt = this.downsample ? this.downsample.forward(x) : x;
-    let out = relu(this.bn1.forward(this.conv1.forward(x)));
-    out = relu(this.bn2.forward(this.conv2.forward(out)));
-    out = this.bn3.forward(this.conv3.forward(out));
-    return relu(add(out, idt));
+    let out = this.conv1.forward(x, { bn: this.bn1 });
+    out = this.conv2.forward(out, { bn: this.bn2 });
+    return this.conv3.forward(out, { bn: this.bn3, residual: idt });
   }
 }
 
@@ -99,7 +98,7 @@ export class TorchvisionResNet extends Module {
   }
 
   features(x: Tensor): Tensor {
-    x = this.maxpool.forward(relu(this.bn1.forward(this.conv1.forward(x))));
+    x = this.maxpool.forward(this.conv1.forward(x, { bn: this.bn1 }));
     for (const l of this.layers) x = l.forward(x);
     return flatten(this.avgpool.forward(x), 1);
   }

@@ -1,6 +1,6 @@
 // BatchNorm2d with running statistics; `frozen` keeps it in eval behaviour even in train mode
 // (SeaM keeps every BatchNorm in eval while the masks are trained).
-import { add, batchNorm2d, batchNormReluEval, relu } from '../ops/index.js';
+import { add, batchNorm2d, batchNormReluEval, relu, type BnEvalParams } from '../ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
 
@@ -37,13 +37,18 @@ export class BatchNorm2d extends Module {
     });
   }
 
-  /** relu(this.forward(x) + residual): one fused pass in eval mode, the separate ops in training. */
+  /** relu(this.forward(x) + residual): one fused op in eval mode, the separate ops in training. */
   forwardRelu(x: Tensor, residual: Tensor | null = null): Tensor {
     if (this.training) {
       const y = this.forward(x);
       return relu(residual ? add(y, residual) : y);
     }
     return batchNormReluEval(x, this.weight, this.bias, this.runningMean, this.runningVar, this.eps, residual);
+  }
+
+  /** The running-statistics parameters the fused eval ops take. */
+  evalParams(): BnEvalParams {
+    return { gamma: this.weight, beta: this.bias, runningMean: this.runningMean, runningVar: this.runningVar, eps: this.eps };
   }
 
   override describe(): string {

@@ -1,11 +1,16 @@
 // Conv2d layer; when SeaM wraps it, `weight_mask` / `bias_mask` parameters make the forward use
 // W * bin(M) (see ops/mask.ts).
-import { isGradEnabled } from '../autograd/node.js';
-import { conv2d, conv2dBnReluEval } from '../ops/index.js';
+import { conv2d, conv2dBnReluEval, type Conv2dOptions } from '../ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { BatchNorm2d } from './batchnorm.js';
 import { Module } from './module.js';
 import { uniformFanIn } from './init.js';
+
+/** What follows the convolution inside one call: relu(bn(conv(x)) [+ residual]). */
+export interface ConvEpilogue {
+  bn: BatchNorm2d;
+  residual?: Tensor | null;
+}
 
 export interface Conv2dConfig {
   stride?: number;
@@ -52,21 +57,19 @@ export class Conv2d extends Module {
     return this.maskedParameter('bias');
   }
 
-  forward(x: Tensor): Tensor {
-    return conv2d(x, this.effectiveWeight(), this.effectiveBias(), {
-      stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups,
-    });
+  /** conv(x), or with an epilogue relu(bn(conv(x)) [+ residual]): in eval mode one fused op
+   *  (ops/fused.ts picks its kernels), in training the BatchNorm module's own forward. */
+  forward(x: Tensor, epilogue?: ConvEpilogue): Tensor {
+    const w = this.effectiveWeight();
+    const b = this.effectiveBias();
+    if (!epilogue) return conv2d(x, w, b, this.options());
+    const { bn, residual = null } = epilogue;
+    if (bn.training) return bn.forwardRelu(conv2d(x, w, b, this.options()), residual);
+    return conv2dBnReluEval(x, w, b, this.options(), bn.evalParams(), residual);
   }
 
-  /** relu(bn(this.forward(x)) [+ residual]) as one fused op when `bn` is in eval mode and its
-   *  parameters need no gradient; otherwise the separate ops (same values and gradients). */
-  forwardBnRelu(x: Tensor, bn: BatchNorm2d, residual: Tensor | null = null): Tensor {
-    if (bn.training || (isGradEnabled() && (bn.weight.requiresGrad || bn.bias.requiresGrad))) {
-      return bn.forwardRelu(this.forward(x), residual);
-    }
-    return conv2dBnReluEval(x, this.effectiveWeight(), this.effectiveBias(), {
-      stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups,
-    }, { gamma: bn.weight, beta: bn.bias, runningMean: bn.runningMean, runningVar: bn.runningVar, eps: bn.eps }, residual);
+  private options(): Conv2dOptions {
+    return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
   }
 
   override describe(): string {

@@ -1,39 +1,33 @@
 // Activations beyond ReLU that imported graphs use: sigmoid and clip (ReLU6 is clip(0, 6)).
-import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
+import { backendOf } from '../backend/dispatch.js';
 import { Tensor } from '../tensor/tensor.js';
-import { empty, expectFloat, fail } from './util.js';
+import { expectFloat, fail } from './util.js';
 
 export function sigmoid(x: Tensor): Tensor {
-  if (x.device !== 'cpu') return cudaOps.viaHost('sigmoid', [x], ([h]) => sigmoid(h));
+  const be = backendOf('sigmoid', { input: x });
   expectFloat('sigmoid', 'input', x);
-  const y = empty(x.shape);
-  const xs = x.f32;
-  const ys = y.f32;
-  for (let i = 0; i < xs.length; i++) ys[i] = 1 / (1 + Math.exp(-xs[i]));
+  const { k, f } = be;
+  const y = be.uninit(x.shape);
+  k.sigmoid(f(x), f(y));
   return record('sigmoid', y, [x], (g) => {
-    const gx = empty(x.shape);
-    const gs = g.f32;
-    const out = gx.f32;
-    for (let i = 0; i < out.length; i++) out[i] = gs[i] * ys[i] * (1 - ys[i]);
+    const gx = be.uninit(x.shape);
+    k.sigmoidBackward(f(y), f(g), f(gx));
     return [gx];
   });
 }
 
 /** min(max(x, lo), hi); the gradient passes where lo <= x <= hi (as torch.clamp). */
 export function clip(x: Tensor, lo = -Infinity, hi = Infinity): Tensor {
-  if (x.device !== 'cpu') return cudaOps.viaHost('clip', [x], ([h]) => clip(h, lo, hi));
+  const be = backendOf('clip', { input: x });
   expectFloat('clip', 'input', x);
   if (Number.isNaN(lo) || Number.isNaN(hi) || lo > hi) fail('clip', `invalid range [${lo}, ${hi}]`);
-  const y = empty(x.shape);
-  const xs = x.f32;
-  const ys = y.f32;
-  for (let i = 0; i < xs.length; i++) ys[i] = Math.min(Math.max(xs[i], lo), hi);
+  const { k, f } = be;
+  const y = be.uninit(x.shape);
+  k.clip(f(x), lo, hi, f(y));
   return record('clip', y, [x], (g) => {
-    const gx = empty(x.shape);
-    const gs = g.f32;
-    const out = gx.f32;
-    for (let i = 0; i < out.length; i++) out[i] = xs[i] >= lo && xs[i] <= hi ? gs[i] : 0;
+    const gx = be.uninit(x.shape);
+    k.clipBackward(f(x), f(g), lo, hi, f(gx));
     return [gx];
   });
 }

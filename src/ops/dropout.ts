@@ -1,25 +1,27 @@
 // Inverted dropout (torch.nn.functional.dropout): zero with probability p, scale the rest by 1/(1-p).
-import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
-import { native } from '../native.js';
+import { backendOf } from '../backend/dispatch.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../util/rng.js';
-import { empty, fail } from './util.js';
+import { fail } from './util.js';
 
+/** The keep mask is drawn on the host from `rng` (the same draws on every device). */
 export function dropout(x: Tensor, p: number, training: boolean, rng: Rng): Tensor {
-  if (x.device !== 'cpu') return cudaOps.dropout(x, p, training, rng);
   if (!(p >= 0 && p <= 1)) fail('dropout', `probability must be in [0, 1], got ${p}`);
   if (!training || p === 0) return x;
-  const keep = new Float32Array(x.size);
+  const be = backendOf('dropout', { input: x });
+  const keepHost = new Float32Array(x.size);
   if (p < 1) {
     const s = 1 / (1 - p);
-    for (let i = 0; i < keep.length; i++) keep[i] = rng.nextFloat() >= p ? s : 0;
+    for (let i = 0; i < keepHost.length; i++) keepHost[i] = rng.nextFloat() >= p ? s : 0;
   }
-  const y = empty(x.shape);
-  native.mul(x.f32, keep, y.f32);
+  const { k, f } = be;
+  const keep = be.fromHost(keepHost, x.shape);
+  const y = be.uninit(x.shape);
+  k.mul(f(x), f(keep), f(y));
   return record('dropout', y, [x], (g) => {
-    const gx = empty(x.shape);
-    native.mul(g.f32, keep, gx.f32);
+    const gx = be.uninit(x.shape);
+    k.mul(f(g), f(keep), f(gx));
     return [gx];
   });
 }

@@ -1,62 +1,68 @@
 // Elementwise ops and views: add, mul, scale, relu, reshape, flatten.
-import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
-import { native } from '../native.js';
+import { backendOf } from '../backend/dispatch.js';
 import { Tensor, numel, shapeStr, type Shape } from '../tensor/tensor.js';
-import { expectFloat, expectSameShape, fail, reshapeDims, uninit as empty } from './util.js';
+import { expectFloat, expectSameShape, fail, reshapeDims } from './util.js';
 
 export function add(a: Tensor, b: Tensor): Tensor {
-  if (cudaOps.anyDevice(a, b)) return cudaOps.add(a, b);
+  const be = backendOf('add', { a, b });
   expectSameShape('add', a, b);
-  const out = empty(a.shape);
-  native.add(a.f32, b.f32, out.f32);
+  const { k, f } = be;
+  const out = be.uninit(a.shape);
+  k.add(f(a), f(b), f(out));
   return record('add', out, [a, b], (g) => [g, g]);
 }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
-  if (cudaOps.anyDevice(a, b)) return cudaOps.mul(a, b);
+  const be = backendOf('mul', { a, b });
   expectSameShape('mul', a, b);
-  const out = empty(a.shape);
-  native.mul(a.f32, b.f32, out.f32);
+  const { k, f } = be;
+  const out = be.uninit(a.shape);
+  k.mul(f(a), f(b), f(out));
   return record('mul', out, [a, b], (g, needs) => {
-    const ga = needs[0] ? empty(a.shape) : null;
-    const gb = needs[1] ? empty(b.shape) : null;
-    if (ga) native.mul(g.f32, b.f32, ga.f32);
-    if (gb) native.mul(g.f32, a.f32, gb.f32);
+    const ga = needs[0] ? be.uninit(a.shape) : null;
+    const gb = needs[1] ? be.uninit(b.shape) : null;
+    if (ga) k.mul(f(g), f(b), f(ga));
+    if (gb) k.mul(f(g), f(a), f(gb));
     return [ga, gb];
   });
 }
 
 export function scale(a: Tensor, s: number): Tensor {
-  if (a.device !== 'cpu') return cudaOps.scale(a, s);
+  const be = backendOf('scale', { input: a });
   expectFloat('scale', 'input', a);
-  const out = empty(a.shape);
-  native.scale(a.f32, s, out.f32);
+  const { k, f } = be;
+  const out = be.uninit(a.shape);
+  k.scale(f(a), s, f(out));
   return record('scale', out, [a], (g) => {
-    const ga = empty(a.shape);
-    native.scale(g.f32, s, ga.f32);
+    const ga = be.uninit(a.shape);
+    k.scale(f(g), s, f(ga));
     return [ga];
   });
 }
 
 export function relu(x: Tensor): Tensor {
-  if (x.device !== 'cpu') return cudaOps.relu(x);
+  const be = backendOf('relu', { input: x });
   expectFloat('relu', 'input', x);
-  const y = empty(x.shape);
-  native.relu(x.f32, y.f32);
+  const { k, f } = be;
+  const y = be.uninit(x.shape);
+  k.relu(f(x), f(y));
   return record('relu', y, [x], (g) => {
-    const gx = empty(x.shape);
-    native.reluBackward(y.f32, g.f32, gx.f32);
+    const gx = be.uninit(x.shape);
+    k.reluBackward(f(y), f(g), f(gx));
     return [gx];
   });
 }
 
-/** A view with a new shape (shares data); one dimension may be -1. */
+/** A view with a new shape (shares the data or device buffer); one dimension may be -1. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
-  if (x.device !== 'cpu') return cudaOps.reshape(x, shape);
+  backendOf('reshape', { input: x });
   const dims = reshapeDims(x, shape);
-  const out = new Tensor(x.data, dims);
-  return record('reshape', out, [x], (g) => [new Tensor(g.data, x.shape)]);
+  return record('reshape', view(x, dims), [x], (g) => [view(g, x.shape)]);
+}
+
+function view(t: Tensor, shape: Shape): Tensor {
+  return new Tensor(t.device === 'cpu' ? t.data : t.liveStorage('reshape'), shape);
 }
 
 /** Flattens dimensions from `startDim` on (torch.flatten(x, startDim)). */

@@ -1,10 +1,9 @@
 // Pooling over NCHW tensors: max (with padding, dilation, ceil mode), average, and adaptive
 // average to 1x1 (global average pooling).
-import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
-import { native } from '../native.js';
+import { backendOf } from '../backend/dispatch.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
-import { empty, expectRank, fail, pair, type Pair } from './util.js';
+import { expectRank, fail, pair, type Pair } from './util.js';
 
 export interface PoolOptions {
   kernelSize: Pair;
@@ -24,8 +23,8 @@ function poolOutputSize(size: number, k: number, s: number, p: number, d: number
   return out;
 }
 
-/** Checks a pooling op's arguments and returns the native params and output shape (every device). */
-export function poolParams(op: string, x: Tensor, opts: PoolOptions, dilated: boolean): { params: Int32Array; outShape: number[] } {
+/** Checks a pooling op's arguments and returns the kernel params and output shape. */
+function poolParams(op: string, x: Tensor, opts: PoolOptions, dilated: boolean): { params: Int32Array; outShape: number[] } {
   expectRank(op, 'input', x, 4);
   const [n, c, h, w] = x.shape;
   const [kh, kw] = pair(op, 'kernelSize', opts.kernelSize, 1);
@@ -42,46 +41,50 @@ export function poolParams(op: string, x: Tensor, opts: PoolOptions, dilated: bo
 }
 
 export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
-  if (x.device !== 'cpu') return cudaOps.maxPool2d(x, opts);
+  const be = backendOf('maxPool2d', { input: x });
   const { params, outShape } = poolParams('maxPool2d', x, opts, true);
-  const y = empty(outShape);
-  const argmax = new Int32Array(y.size);
-  native.maxPool2dForward(x.f32, y.f32, argmax, params);
+  const { k, f, i } = be;
+  const y = be.uninit(outShape);
+  const argmax = be.uninit(outShape, 'i32');
+  k.maxPool2dForward(f(x), f(y), i(argmax), params);
   return record('maxPool2d', y, [x], (g) => {
-    const gx = empty(x.shape);
-    native.maxPool2dBackward(g.f32, argmax, gx.f32, params);
+    const gx = be.uninit(x.shape);
+    k.maxPool2dBackward(f(g), i(argmax), f(gx), params);
     return [gx];
   });
 }
 
 export function avgPool2d(x: Tensor, opts: PoolOptions): Tensor {
-  if (x.device !== 'cpu') return cudaOps.avgPool2d(x, opts);
+  const be = backendOf('avgPool2d', { input: x });
   const { params, outShape } = poolParams('avgPool2d', x, opts, false);
-  const y = empty(outShape);
-  native.avgPool2dForward(x.f32, y.f32, params);
+  const { k, f } = be;
+  const y = be.uninit(outShape);
+  k.avgPool2dForward(f(x), f(y), params);
   return record('avgPool2d', y, [x], (g) => {
-    const gx = empty(x.shape);
-    native.avgPool2dBackward(g.f32, gx.f32, params);
+    const gx = be.uninit(x.shape);
+    k.avgPool2dBackward(f(g), f(gx), params);
     return [gx];
   });
 }
 
 /** AdaptiveAvgPool2d; output size 1 (global average pooling) is what classifiers use. */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair = 1): Tensor {
-  if (x.device !== 'cpu') return cudaOps.adaptiveAvgPool2d(x, outputSize);
-  expectRank('adaptiveAvgPool2d', 'input', x, 4);
-  const [oh, ow] = pair('adaptiveAvgPool2d', 'outputSize', outputSize, 1);
+  const op = 'adaptiveAvgPool2d';
+  const be = backendOf(op, { input: x });
+  expectRank(op, 'input', x, 4);
+  const [oh, ow] = pair(op, 'outputSize', outputSize, 1);
   const [n, c, h, w] = x.shape;
   if (oh === h && ow === w) return x;
   if (oh !== 1 || ow !== 1) {
     if (h % oh === 0 && w % ow === 0) return avgPool2d(x, { kernelSize: [h / oh, w / ow] });
-    fail('adaptiveAvgPool2d', `output size ${oh}x${ow} from ${h}x${w} is not supported (only 1x1 or exact divisors)`);
+    fail(op, `output size ${oh}x${ow} from ${h}x${w} is not supported (only 1x1 or exact divisors)`);
   }
-  const y = empty([n, c, 1, 1]);
-  native.globalAvgPoolForward(x.f32, y.f32, n * c, h * w);
-  return record('adaptiveAvgPool2d', y, [x], (g) => {
-    const gx = empty(x.shape);
-    native.globalAvgPoolBackward(g.f32, gx.f32, n * c, h * w);
+  const { k, f } = be;
+  const y = be.uninit([n, c, 1, 1]);
+  k.globalAvgPoolForward(f(x), f(y), n * c, h * w);
+  return record(op, y, [x], (g) => {
+    const gx = be.uninit(x.shape);
+    k.globalAvgPoolBackward(f(g), f(gx), n * c, h * w);
     return [gx];
   });
 }

@@ -1,30 +1,27 @@
 // Reductions: sum and mean of all elements (scalar results), argmax over the last dimension.
-import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
-import { native } from '../native.js';
+import { backendOf } from '../backend/dispatch.js';
 import { Tensor } from '../tensor/tensor.js';
 import { expectRank, fail } from './util.js';
 
 export function sum(x: Tensor): Tensor {
-  if (x.device !== 'cpu') return cudaOps.sum(x);
-  const out = Tensor.from([native.sum(x.f32)], []);
-  return record('sum', out, [x], (g) => [Tensor.full(x.shape, g.f32[0])]);
+  const be = backendOf('sum', { input: x });
+  return record('sum', be.full([], be.k.sum(be.f(x))), [x], (g) => [be.full(x.shape, g.item())]);
 }
 
 export function mean(x: Tensor): Tensor {
-  if (x.device !== 'cpu') return cudaOps.mean(x);
+  const be = backendOf('mean', { input: x });
   if (x.size === 0) fail('mean', 'empty tensor');
-  const out = Tensor.from([native.sum(x.f32) / x.size], []);
-  return record('mean', out, [x], (g) => [Tensor.full(x.shape, g.f32[0] / x.size)]);
+  return record('mean', be.full([], be.k.sum(be.f(x)) / x.size), [x], (g) => [be.full(x.shape, g.item() / x.size)]);
 }
 
-/** Index of the largest value in each row of a [N, C] tensor (first one on ties). */
+/** Index of the largest value in each row of a [N, C] tensor (first one on ties), as int32 [N]. */
 export function argmax(x: Tensor): Tensor {
-  if (x.device !== 'cpu') return cudaOps.argmax(x);
+  const be = backendOf('argmax', { input: x });
   expectRank('argmax', 'input', x, 2);
   const [rows, cols] = x.shape;
   if (cols === 0) fail('argmax', 'rows are empty');
-  const out = new Int32Array(rows);
-  native.argmax(x.f32, out, rows, cols);
-  return Tensor.ints(out, [rows]);
+  const out = be.uninit([rows], 'i32');
+  be.k.argmax(be.f(x), be.i(out), rows, cols);
+  return out;
 }

@@ -1,9 +1,15 @@
 // Shape ops with gradients: numpy-style broadcasting (broadcastTo, broadcastShapes) and concat.
 // Integer tensors pass through unchanged in dtype (they never record gradients).
-import * as cudaOps from '../backend/cuda-ops.js';
 import { record } from '../autograd/node.js';
+import { backendOf } from '../backend/dispatch.js';
+import type { Backend } from '../backend/kernels.js';
 import { Tensor, numel, shapeStr, type Shape } from '../tensor/tensor.js';
 import { fail } from './util.js';
+
+/** The buffer of a float32 or int32 tensor, for kernels that only move 4-byte elements. */
+function anyBuffer(be: Backend, t: Tensor): unknown {
+  return t.dtype === 'f32' ? be.f(t) : be.i(t);
+}
 
 /** The broadcast result of two shapes (numpy rules), or an error naming both. */
 export function broadcastShapes(a: Shape, b: Shape, op = 'broadcast'): number[] {
@@ -45,29 +51,26 @@ function broadcastIndex(inp: Shape, out: Shape): Int32Array {
 }
 
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
-  if (x.device !== 'cpu') return cudaOps.viaHost('broadcastTo', [x], ([h]) => broadcastTo(h, shape));
+  const be = backendOf('broadcastTo', { input: x });
   const target = broadcastShapes(x.shape, shape, 'broadcastTo');
   if (target.length !== shape.length || target.some((d, i) => d !== shape[i])) {
     fail('broadcastTo', `cannot broadcast ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
   }
   if (x.ndim === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
   const map = broadcastIndex(x.shape, shape);
-  const data = x.dtype === 'f32' ? new Float32Array(map.length) : new Int32Array(map.length);
-  const src = x.data;
-  for (let k = 0; k < map.length; k++) data[k] = src[map[k]];
-  return record('broadcastTo', new Tensor(data, shape), [x], (g) => {
-    const gx = Tensor.zeros(x.shape);
-    const gs = g.f32;
-    const out = gx.f32;
-    for (let k = 0; k < map.length; k++) out[map[k]] += gs[k];
+  const y = be.uninit(shape, x.dtype);
+  be.k.gather(anyBuffer(be, x), map, anyBuffer(be, y));
+  return record('broadcastTo', y, [x], (g) => {
+    const gx = be.zeros(x.shape);
+    be.k.scatterAdd(be.f(g), map, be.f(gx));
     return [gx];
   });
 }
 
 /** Joins tensors of one dtype along `axis` (negative counts from the end). */
 export function concat(xs: Tensor[], axis: number): Tensor {
-  if (xs.some((t) => t.device !== 'cpu')) return cudaOps.viaHost('concat', xs, (hs) => concat(hs, axis));
   if (xs.length === 0) fail('concat', 'no inputs');
+  const be = backendOf('concat', Object.fromEntries(xs.map((t, i) => [`input ${i}`, t])));
   const rank = xs[0].ndim;
   const ax = axis < 0 ? axis + rank : axis;
   if (ax < 0 || ax >= rank) fail('concat', `axis ${axis} out of range for rank ${rank}`);
@@ -78,28 +81,20 @@ export function concat(xs: Tensor[], axis: number): Tensor {
       fail('concat', `shapes ${xs.map((u) => shapeStr(u.shape)).join(', ')} differ outside axis ${ax}`);
     }
   }
+  // Each input is `outer` rows of `chunks[j]` elements; an output row holds one row of each.
   const outer = numel(xs[0].shape.slice(0, ax));
   const chunks = xs.map((t) => numel(t.shape.slice(ax)));
+  const offsets = chunks.map((_, j) => chunks.slice(0, j).reduce((a, b) => a + b, 0));
   const row = chunks.reduce((a, b) => a + b, 0);
   const shape = [...xs[0].shape];
   shape[ax] = xs.reduce((a, t) => a + t.shape[ax], 0);
-  const data = dtype === 'f32' ? new Float32Array(outer * row) : new Int32Array(outer * row);
-  let off = 0;
-  xs.forEach((t, j) => {
-    const c = chunks[j];
-    for (let o = 0; o < outer; o++) data.set(t.data.subarray(o * c, (o + 1) * c), o * row + off);
-    off += c;
-  });
-  return record('concat', new Tensor(data, shape), xs, (g, needs) => {
-    let start = 0;
-    return xs.map((t, j) => {
-      const c = chunks[j];
-      const s = start;
-      start += c;
-      if (!needs[j]) return null;
-      const gx = Tensor.zeros(t.shape);
-      for (let o = 0; o < outer; o++) gx.f32.set(g.f32.subarray(o * row + s, o * row + s + c), o * c);
-      return gx;
-    });
-  });
+  const { k } = be;
+  const out = be.uninit(shape, dtype);
+  xs.forEach((t, j) => k.copyRows(anyBuffer(be, t), chunks[j], 0, anyBuffer(be, out), row, offsets[j], outer, chunks[j]));
+  return record('concat', out, xs, (g, needs) => xs.map((t, j) => {
+    if (!needs[j]) return null;
+    const gx = be.uninit(t.shape);
+    k.copyRows(be.f(g), row, offsets[j], be.f(gx), chunks[j], 0, outer, chunks[j]);
+    return gx;
+  }));
 }

@@ -1,8 +1,7 @@
 // Adam with torch.optim.Adam semantics (L2 weight decay added to the gradient, bias correction).
-import { adamStep } from '../backend/cuda-optim.js';
-import { native } from '../native.js';
+import type { Backend } from '../backend/kernels.js';
 import { Tensor } from '../tensor/tensor.js';
-import { Optimizer, buffer, type GroupSpec, type ParamState } from './optimizer.js';
+import { Optimizer, type GroupSpec, type ParamState } from './optimizer.js';
 
 export interface AdamHyper {
   lr: number;
@@ -23,13 +22,9 @@ export class Adam extends Optimizer<AdamHyper> {
     if (!(h.weightDecay >= 0)) throw new Error(`Adam: invalid weight decay ${h.weightDecay}`);
   }
 
-  protected update(p: Tensor, g: Float32Array, s: ParamState, h: AdamHyper): void {
-    const m = buffer(s, 'exp_avg', p.size);
-    const v = buffer(s, 'exp_avg_sq', p.size);
-    native.adamStep(p.f32, g, m, v, s.step, h.lr, h.betas[0], h.betas[1], h.eps, h.weightDecay);
-  }
-
-  protected override updateDevice(p: Tensor, g: Tensor, s: ParamState, h: AdamHyper): void {
-    adamStep(p, g, s, h.lr, h.betas[0], h.betas[1], h.eps, h.weightDecay);
+  protected update(be: Backend, p: Tensor, g: Tensor, s: ParamState, h: AdamHyper): void {
+    const m = this.buffer(s, 'exp_avg', p);
+    const v = this.buffer(s, 'exp_avg_sq', p);
+    be.k.adamStep(be.f(p), be.f(g), be.f(m), be.f(v), s.step, h.lr, h.betas[0], h.betas[1], h.eps, h.weightDecay);
   }
 }

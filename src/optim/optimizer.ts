@@ -1,6 +1,10 @@
 // Optimizer base: parameter groups with per-group hyper-parameters (as torch.optim), per-parameter
-// state, zeroGrad, and a state snapshot so a run can be checkpointed and resumed exactly.
-import { disposeState, hostBuffers, stateToHost } from '../backend/cuda-optim.js';
+// state, zeroGrad, and a state snapshot so a run can be checkpointed and resumed exactly. One
+// step() for every device: the state buffers live beside the parameter (moved with it) and the
+// update is one kernel of the parameter's backend.
+import { backendFor, backendOf } from '../backend/dispatch.js';
+import type { Backend } from '../backend/kernels.js';
+import { keepTensor } from '../backend/storage.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export interface ParamGroup<H> {
@@ -10,12 +14,17 @@ export interface ParamGroup<H> {
 
 export type GroupSpec<H> = { params: Tensor[] } & Partial<H>;
 
-/** Per-parameter state: a step count and named buffers. */
+/** Per-parameter state: a step count and named buffers (exp_avg, momentum_buffer, ...) on the
+ *  parameter's device. */
 export interface ParamState {
   step: number;
+  buffers: Record<string, Tensor>;
+}
+
+/** The host form of a parameter's state, for checkpoints. */
+export interface ParamStateSnapshot {
+  step: number;
   buffers: Record<string, Float32Array>;
-  /** the same buffers on the parameter's device, for device parameters (see backend/cuda-optim.ts) */
-  device?: Record<string, Tensor>;
 }
 
 export abstract class Optimizer<H extends object> {
@@ -42,33 +51,34 @@ export abstract class Optimizer<H extends object> {
   }
 
   protected abstract validate(h: H): void;
-  protected abstract update(p: Tensor, g: Float32Array, s: ParamState, h: H): void;
-
-  /** The update for a device parameter (fused CUDA kernels); g is on p's device. */
-  protected updateDevice(p: Tensor, _g: Tensor, _s: ParamState, _h: H): void {
-    throw new Error(`${this.constructor.name}: parameters on ${p.device} are not supported`);
-  }
+  /** One update of p from its gradient g (both on be's device; s.step already counts this one). */
+  protected abstract update(be: Backend, p: Tensor, g: Tensor, s: ParamState, h: H): void;
 
   /** Applies one update to every parameter that has a gradient. */
   step(): void {
+    const op = `${this.constructor.name}.step`;
     for (const group of this.groups) {
       for (const p of group.params) {
-        if (!p.grad) continue;
+        const g = p.grad;
+        if (!g) continue;
+        const be = backendOf(op, { parameter: p, gradient: g });
+        if (g.size !== p.size) throw new Error(`${op}: gradient of ${g.size} elements for a parameter of ${p.size}`);
         let s = this.state.get(p);
         if (!s) {
           s = { step: 0, buffers: {} };
           this.state.set(p, s);
         }
         s.step += 1;
-        if (p.device !== 'cpu') {
-          this.updateDevice(p, p.grad, s, group.hyper);
-          continue;
-        }
-        if (s.device) stateToHost(s);
-        if (p.grad.device !== 'cpu') throw new Error(`${this.constructor.name}.step: parameter ${p.name ?? ''} on cpu, its gradient on ${p.grad.device}`);
-        this.update(p, p.grad.f32, s, group.hyper);
+        this.update(be, p, g, s, group.hyper);
       }
     }
+  }
+
+  /** The state buffer `name` of p on p's device: zeros when new, moved when p moved. */
+  protected buffer(s: ParamState, name: string, p: Tensor): Tensor {
+    const have = s.buffers[name];
+    if (have) return have.moveTo_(p.device);
+    return (s.buffers[name] = keepTensor(backendFor(p.device, 'optimizer state').zeros(p.shape)));
   }
 
   /** Drops the gradients (device gradients are freed: copy them first if you need them after). */
@@ -87,19 +97,21 @@ export abstract class Optimizer<H extends object> {
     this.state.clear();
   }
 
-  /** The state in parameter order (group by group), for checkpoints. */
-  stateSnapshot(): { step: number; buffers: Record<string, Float32Array> }[] {
-    const out: ParamState[] = [];
+  /** The state in parameter order (group by group), on the host, for checkpoints. */
+  stateSnapshot(): ParamStateSnapshot[] {
+    const out: ParamStateSnapshot[] = [];
     for (const g of this.groups) {
       for (const p of g.params) {
         const s = this.state.get(p);
-        out.push(s ? { step: s.step, buffers: hostBuffers(s) } : { step: 0, buffers: {} });
+        const host = (t: Tensor): Float32Array => (t.device === 'cpu' ? t.f32.slice() : t.hostValues('stateSnapshot') as Float32Array);
+        const buffers = Object.fromEntries(Object.entries(s?.buffers ?? {}).map(([k, t]) => [k, host(t)]));
+        out.push({ step: s?.step ?? 0, buffers });
       }
     }
     return out;
   }
 
-  loadStateSnapshot(snap: { step: number; buffers: Record<string, Float32Array> }[]): void {
+  loadStateSnapshot(snap: ParamStateSnapshot[]): void {
     const params = this.groups.flatMap((g) => g.params);
     if (snap.length !== params.length) {
       throw new Error(`${this.constructor.name}: state for ${snap.length} parameters, optimizer has ${params.length}`);
@@ -110,12 +122,17 @@ export abstract class Optimizer<H extends object> {
         if (v.length !== p.size) throw new Error(`${this.constructor.name}: state buffer ${k} of parameter ${i} has ${v.length} elements, expected ${p.size}`);
       }
       disposeState(this.state.get(p));
-      if (s.step === 0) this.state.delete(p);
-      else this.state.set(p, { step: s.step, buffers: Object.fromEntries(Object.entries(s.buffers).map(([k, v]) => [k, v.slice()])) });
+      if (s.step === 0) {
+        this.state.delete(p);
+        return;
+      }
+      const be = backendFor(p.device, 'loadStateSnapshot');
+      const buffers = Object.fromEntries(Object.entries(s.buffers).map(([k, v]) => [k, keepTensor(be.fromHost(v, p.shape))]));
+      this.state.set(p, { step: s.step, buffers });
     });
   }
 }
 
-export function buffer(s: ParamState, name: string, size: number): Float32Array {
-  return (s.buffers[name] ??= new Float32Array(size));
+function disposeState(s: ParamState | undefined): void {
+  for (const t of Object.values(s?.buffers ?? {})) t.dispose();
 }

@@ -1,9 +1,8 @@
 // SGD with torch.optim.SGD semantics (momentum buffer initialised with the first gradient,
 // dampening, Nesterov, L2 weight decay).
-import { sgdStep } from '../backend/cuda-optim.js';
-import { native } from '../native.js';
+import type { Backend } from '../backend/kernels.js';
 import { Tensor } from '../tensor/tensor.js';
-import { Optimizer, buffer, type GroupSpec, type ParamState } from './optimizer.js';
+import { Optimizer, type GroupSpec, type ParamState } from './optimizer.js';
 
 export interface SgdHyper {
   lr: number;
@@ -25,12 +24,8 @@ export class SGD extends Optimizer<SgdHyper> {
     if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) throw new Error('SGD: Nesterov momentum needs momentum > 0 and dampening 0');
   }
 
-  protected update(p: Tensor, g: Float32Array, s: ParamState, h: SgdHyper): void {
-    const buf = h.momentum !== 0 ? buffer(s, 'momentum_buffer', p.size) : null;
-    native.sgdStep(p.f32, g, buf, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov, s.step === 1);
-  }
-
-  protected override updateDevice(p: Tensor, g: Tensor, s: ParamState, h: SgdHyper): void {
-    sgdStep(p, g, s, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov);
+  protected update(be: Backend, p: Tensor, g: Tensor, s: ParamState, h: SgdHyper): void {
+    const buf = h.momentum !== 0 ? this.buffer(s, 'momentum_buffer', p) : null;
+    be.k.sgdStep(be.f(p), be.f(g), buf && be.f(buf), h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov, s.step === 1);
   }
 }

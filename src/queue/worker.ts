@@ -4,6 +4,7 @@
 // from their checkpoints by whichever worker takes them next).
 import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Job } from 'bullmq';
 import { bullmq, connect, shownUrl } from './connection.js';
@@ -42,11 +43,13 @@ export function parallelism(o: { cores: number; device: 'cpu' | 'cuda'; concurre
 export const defaultWorkerName = (): string => `${hostname()}:${process.pid}`;
 export const CORES = availableParallelism();
 
-/** The sandboxed processor file: job-process.js beside this module (job-process.ts under tsx). */
+/** The sandboxed processor file: job-process.ts beside this module (sources, under tsx), or the
+ *  bundle's queue-job.js beside the bundle that holds this code (dist/). */
 function processorFile(): string {
   const here = fileURLToPath(import.meta.url);
-  const file = here.replace(/worker\.(js|ts)$/, 'job-process.$1');
-  if (file === here || !existsSync(file)) throw new Error(`seam worker: the job processor ${file} is missing (rebuild with \`npm run build\`)`);
+  const candidates = [join(dirname(here), 'job-process.ts'), join(dirname(here), 'queue-job.js')];
+  const file = candidates.find((f) => existsSync(f));
+  if (!file) throw new Error(`seam worker: the job processor is missing (looked for ${candidates.join(', ')}; rebuild with \`npm run build\`)`);
   return file;
 }
 

@@ -3,6 +3,7 @@
 // CE(model(x), y) + alpha * r, one Adam optimises the masks (lr_mask) and the model's own output
 // layer (its weights stay trainable beside its masks). Selection: stop as soon as
 // 1 - r >= prune_threshold, otherwise keep the epoch maximising acc - r, with patience early_stop.
+import { convFlops, sparseForwardShare } from '../backend/conv-stats.js';
 import { EpochStats } from './epoch-stats.js';
 import { backward } from '../autograd/backward.js';
 import { noGrad } from '../autograd/node.js';
@@ -88,6 +89,7 @@ export async function reengineerForDefect(model: Module, data: DefectSearchData,
       const start = Date.now();
       seamTrain(model);
       const stats = new EpochStats();
+      convFlops(true);
       for await (const b of data.train.epoch(epoch)) {
         opt.zeroGrad();
         const logits = model.forward(batchTensor(b));
@@ -104,12 +106,13 @@ export async function reengineerForDefect(model: Module, data: DefectSearchData,
         }
       }
       if (cancelled) break;
+      const sparseForward = sparseForwardShare(convFlops());
       const accuracy = await accuracyOf(model, data.val);
       const ratio = ratioValue(masks);
       const step = observePruneEpoch(selection, epoch, accuracy, ratio);
       if (step.selected) best = snapshot();
       const entry: EpochLog = { epoch, phase: 'both', trainLoss: stats.loss, trainAccuracy: stats.accuracy,
-        accuracy, ratio, seconds: (Date.now() - start) / 1000, selected: step.selected };
+        accuracy, ratio, sparseForward, seconds: (Date.now() - start) / 1000, selected: step.selected };
       log.push(entry);
       o.onEvent?.({ type: 'epoch', log: entry, bestEpoch: selection.bestEpoch });
       if (1 - ratio >= o.pruneThreshold) reachedThreshold = true;

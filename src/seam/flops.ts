@@ -1,6 +1,7 @@
 // FLOPs of a model's conv and linear layers, dense and effective (a zero weight does no work),
 // counted as 2 * multiply-adds on one input sample. How often each weight is used comes from one
-// probe forward that records every layer's input shape (through any entry point, fused or not).
+// probe forward that records every layer's input shape (Conv2d.forward is its only entry point,
+// fused epilogue or not).
 import { noGrad } from '../autograd/node.js';
 import { Conv2d, Linear, Module } from '../nn/index.js';
 import { conv2dOutputSize } from '../ops/index.js';
@@ -19,24 +20,20 @@ function nonZeroWeights(m: Conv2d | Linear): number {
 export function countFlops(model: Module, sampleShape: readonly number[]): FlopsReport & { layers: { name: string; dense: number; effective: number }[] } {
   const inputs = new Map<Module, Shape>();
   const layers = [...model.namedModules()].filter((e): e is [string, Conv2d | Linear] => e[1] instanceof Conv2d || e[1] instanceof Linear);
-  const entryPoints = ['forward', 'forwardBnRelu'] as const;
   for (const [, m] of layers) {
-    const target = m as unknown as Record<string, (x: Tensor, ...rest: unknown[]) => Tensor>;
-    for (const name of entryPoints) {
-      const orig = target[name];
-      if (typeof orig !== 'function') continue;
-      target[name] = (x: Tensor, ...rest: unknown[]): Tensor => {
-        inputs.set(m, x.shape);
-        return orig.call(m, x, ...rest);
-      };
-    }
+    const target = m as unknown as { forward: (x: Tensor, ...rest: unknown[]) => Tensor };
+    const orig = target.forward;
+    target.forward = (x: Tensor, ...rest: unknown[]): Tensor => {
+      inputs.set(m, x.shape);
+      return orig.call(m, x, ...rest);
+    };
   }
   const flags = model.trainingFlags();
   try {
     model.eval();
     noGrad(() => model.forward(Tensor.zeros([1, ...sampleShape])));
   } finally {
-    for (const [, m] of layers) for (const name of entryPoints) delete (m as unknown as Record<string, unknown>)[name];
+    for (const [, m] of layers) delete (m as unknown as Record<string, unknown>).forward;
     model.restoreTrainingFlags(flags);
   }
   const rows = layers.map(([name, m]) => {

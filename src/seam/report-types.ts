@@ -9,6 +9,9 @@ export interface EpochLog {
   accuracy: number;
   /** retained fraction of mask elements after the epoch */
   ratio: number;
+  /** share of the epoch's training forward FLOPs that ran over the kept weights only (CPU;
+   *  absent from logs written before it was recorded) */
+  sparseForward?: number;
   seconds: number;
   selected: boolean;
 }

@@ -80,6 +80,7 @@ export function renderHtml(r: Report): string {
 ${lineChart('Test accuracy and retained weights per epoch', xs, [
     { name: 'accuracy', color: '#e45756', values: r.epochs.map((e) => e.accuracy) },
     { name: 'retained', color: '#4c78a8', values: r.epochs.map((e) => e.ratio) },
+    { name: 'forward FLOPs run sparse', color: '#72b7b2', values: r.epochs.map((e) => e.sparseForward ?? 0) },
     { name: 'original accuracy', color: '#bbb', values: r.epochs.map(() => r.originalAccuracy) },
   ], r.bestEpoch)}
 ${barChart('Retained weights per layer (chosen epoch)', r.layers)}

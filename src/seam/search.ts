@@ -4,6 +4,7 @@
 import { EpochStats } from './epoch-stats.js';
 import { existsSync } from 'node:fs';
 import { backward } from '../autograd/backward.js';
+import { convFlops, sparseForwardShare } from '../backend/conv-stats.js';
 import { deviceScope } from '../backend/storage.js';
 import { noGrad } from '../autograd/node.js';
 import type { DataLoader, TargetProblem } from '../data/index.js';
@@ -166,6 +167,7 @@ export async function reengineer(model: Module, data: SearchData, options: Searc
     head.train();
     dropouts.forEach((d, i) => (d.rng = new Rng((o.seed * 1_000_003 + epoch * 7919 + i) >>> 0)));
     const stats = new EpochStats();
+    convFlops(true); // count this epoch's training convolutions (dense vs over kept weights)
     for await (const b of data.train.epoch(epoch)) {
       // one step in a device scope: every device tensor it makes is freed at its end
       const { loss, pred } = deviceScope(() => {
@@ -205,6 +207,7 @@ export async function reengineer(model: Module, data: SearchData, options: Searc
       }
     }
     if (cancelled) break;
+    const sparseForward = sparseForwardShare(convFlops());
     const current = snapshot(masks, head);
     if (!allFinite([...current.masks, ...current.head])) {
       throw new SearchError(`masks or head hold NaN/Inf after epoch ${epoch}; stopping (the last checkpoint is intact)`);
@@ -215,7 +218,7 @@ export async function reengineer(model: Module, data: SearchData, options: Searc
     if (sel.selected) state.best = current;
     if (sel.fallback) state.fallback = current;
     const log: EpochLog = { epoch, phase, trainLoss: stats.loss, trainAccuracy: stats.accuracy,
-      accuracy, ratio, seconds: (Date.now() - epochStart) / 1000, selected: sel.selected };
+      accuracy, ratio, sparseForward, seconds: (Date.now() - epochStart) / 1000, selected: sel.selected };
     state.log.push(log);
     state.current = current;
     state.nextEpoch = epoch + 1;

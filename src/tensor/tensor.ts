@@ -1,16 +1,53 @@
 // Tensor: a contiguous row-major float32 (or int32, for labels) array with a shape, and the
 // autograd fields (requiresGrad, grad, the node that produced it). CPU data lives in a typed
 // array owned by JS; the native addon reads and writes it in place. A CUDA tensor holds a
-// reference-counted device buffer (`storage`) instead: its `data` throws, `.cpu()` copies it back
-// (device logic lives in src/backend/device.ts and storage.ts).
-import type { GradNode } from '../autograd/node.js';
-import { copyInto, deviceClone, hostData, moveTo, transfer } from '../backend/device.js';
-import { DeviceStorage, abandon, adopt, hostDataAccessor } from '../backend/storage.js';
+// reference-counted device buffer (`storage`, implemented in src/backend/storage.ts) instead:
+// its `data` throws, `.cpu()` copies it back. This file imports nothing of the engine above it:
+// the methods that need a backend (.to, .cpu, .clone, .copy_, .moveTo_) are attached by
+// src/ops/transfer.ts, as tfjs attaches its ops to Tensor.prototype.
 import { Rng } from '../util/rng.js';
 
 export type DType = 'f32' | 'i32';
 export type Device = 'cpu' | 'cuda';
 export type Shape = readonly number[];
+
+/** Computes the gradients of an op's inputs from its output gradient. `needs[i]` says whether
+ *  input i wants a gradient; entries for inputs that don't may be null. */
+export type BackwardFn = (gradOut: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
+
+/** The op that produced a tensor, as the autograd tape records it (src/autograd/node.ts). */
+export interface GradNode {
+  op: string;
+  inputs: Tensor[];
+  needs: boolean[];
+  backward: BackwardFn;
+}
+
+/** A device buffer behind a device tensor (src/backend/storage.ts implements it): shared by the
+ *  tensors that view it, freed when the last one lets go. */
+export interface DeviceBuffer {
+  readonly device: Exclude<Device, 'cpu'>;
+  readonly dtype: DType;
+  readonly length: number;
+  /** the addon's handle of the buffer */
+  readonly handle: number;
+  /** `t` starts using this buffer (called by the Tensor constructor) */
+  adopt(t: Tensor): void;
+  /** `t` stops using it (Tensor.dispose) */
+  abandon(t: Tensor): void;
+  /** a fresh host copy of the values (waits for queued work) */
+  read(): Float32Array | Int32Array;
+}
+
+function isHostArray(v: unknown): v is Float32Array | Int32Array {
+  return v instanceof Float32Array || v instanceof Int32Array;
+}
+
+/** The `data` accessor of device tensors: they have no host array, so reading it is an error. */
+export function hostDataAccessor(this: Tensor): never {
+  const what = this.storage ? 'is on' : 'was disposed on';
+  throw new Error(`${this.toString()} ${what} ${this.device}: its values are not in host memory; call .cpu() for a host copy`);
+}
 
 export function numel(shape: Shape): number {
   let n = 1;
@@ -37,7 +74,7 @@ export class Tensor {
   /** Where the values live. */
   readonly device: Device;
   /** The device buffer of a device tensor (null on the CPU and once disposed). */
-  storage: DeviceStorage | null = null;
+  storage: DeviceBuffer | null = null;
   requiresGrad = false;
   grad: Tensor | null = null;
   /** The op that produced this tensor (null for leaves and for tensors made without grad). */
@@ -45,25 +82,25 @@ export class Tensor {
   /** Optional name (parameters get theirs from their module path). */
   name?: string;
 
-  /** From a typed array (CPU, zero-copy) or a device storage (one more reference to it). */
-  constructor(data: Float32Array | Int32Array | DeviceStorage, shape: Shape, requiresGrad = false) {
+  /** From a typed array (CPU, zero-copy) or a device buffer (one more reference to it). */
+  constructor(data: Float32Array | Int32Array | DeviceBuffer, shape: Shape, requiresGrad = false) {
     checkShape(shape, 'Tensor');
     if (data.length !== numel(shape)) {
       throw new Error(`Tensor: data has ${data.length} elements but shape ${shapeStr(shape)} needs ${numel(shape)}`);
     }
     this.shape = Object.freeze([...shape]);
     this.size = data.length;
-    if (data instanceof DeviceStorage) {
+    if (isHostArray(data)) {
+      this.device = 'cpu';
+      this.data = data;
+      this.dtype = data instanceof Int32Array ? 'i32' : 'f32';
+    } else {
       this.device = data.device;
       this.dtype = data.dtype;
       this.data = undefined as never;
       Object.defineProperty(this, 'data', { get: hostDataAccessor, configurable: true, enumerable: false });
       this.storage = data;
-      adopt(this, data);
-    } else {
-      this.device = 'cpu';
-      this.data = data;
-      this.dtype = data instanceof Int32Array ? 'i32' : 'f32';
+      data.adopt(this);
     }
     if (requiresGrad) this.setRequiresGrad(true);
   }
@@ -93,11 +130,16 @@ export class Tensor {
   /** The single value (downloaded from a device tensor). */
   item(): number {
     if (this.size !== 1) throw new Error(`item(): tensor of shape ${shapeStr(this.shape)} has ${this.size} elements`);
-    return this.device === 'cpu' ? this.data[0] : hostData(this, 'item')[0];
+    return this.hostValues('item')[0];
   }
 
   toArray(): number[] {
-    return Array.from(this.device === 'cpu' ? this.data : hostData(this, 'toArray'));
+    return Array.from(this.hostValues('toArray'));
+  }
+
+  /** The values in host memory: the data itself on the CPU, a fresh download of a device tensor. */
+  hostValues(op: string): Float32Array | Int32Array {
+    return this.device === 'cpu' ? this.data : this.liveStorage(op).read();
   }
 
   /** A tensor sharing this one's data (or device buffer), cut from the graph. */
@@ -105,36 +147,17 @@ export class Tensor {
     return new Tensor(this.device === 'cpu' ? this.data : this.liveStorage('detach'), this.shape);
   }
 
+  // Attached by src/ops/transfer.ts (they need a backend; this file imports none).
   /** A copy of the data on the same device, cut from the graph. */
-  clone(): Tensor {
-    return this.device === 'cpu' ? new Tensor(this.data.slice(), this.shape) : deviceClone(this);
-  }
-
+  declare clone: () => Tensor;
   /** Copies values from another tensor of the same shape into this one (in place, no grad; across devices too). */
-  copy_(src: Tensor): this {
-    if (src.size !== this.size) {
-      throw new Error(`copy_: shape ${shapeStr(src.shape)} does not fit ${shapeStr(this.shape)}`);
-    }
-    if (this.device === 'cpu' && src.device === 'cpu') this.data.set(src.data);
-    else copyInto(this, src);
-    return this;
-  }
-
+  declare copy_: (src: Tensor) => this;
   /** This tensor on `device`: itself when it is already there, else a copy (differentiable, like torch's .to). */
-  to(device: Device): Tensor {
-    return device === this.device ? this : transfer(this, device);
-  }
-
+  declare to: (device: Device) => Tensor;
   /** A host copy of a device tensor (this tensor itself when already on the CPU). */
-  cpu(): Tensor {
-    return this.to('cpu');
-  }
-
+  declare cpu: () => Tensor;
   /** Moves this tensor's values to `device` in place (Module.to does this for parameters and buffers). */
-  moveTo_(device: Device): this {
-    if (device !== this.device) moveTo(this, device);
-    return this;
-  }
+  declare moveTo_: (device: Device) => this;
 
   /** Frees a device tensor's buffer (back to the caching allocator once no view uses it); a
    *  no-op for CPU tensors, which the garbage collector reclaims. Safe to call twice. */
@@ -142,7 +165,7 @@ export class Tensor {
     const s = this.storage;
     if (!s) return;
     this.storage = null;
-    abandon(this, s);
+    s.abandon(this);
   }
 
   /** Whether dispose() was called on this device tensor. */
@@ -151,7 +174,7 @@ export class Tensor {
   }
 
   /** The device storage, or an error naming `op` when the tensor was disposed. */
-  liveStorage(op: string): DeviceStorage {
+  liveStorage(op: string): DeviceBuffer {
     if (!this.storage) {
       throw new Error(`${op}: ${this.device === 'cpu' ? 'tensor is on the cpu' : `${this.toString()} was disposed`}`);
     }

@@ -1,19 +1,26 @@
-// Access to ../shared/golden (files written by real PyTorch) and the comparison used by tests.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+// The golden files (written by real PyTorch; where they live: shared.ts), tests that need the large
+// ones, and the comparison used by tests.
+import { describe, it } from 'vitest';
 import { readSafetensorsSync } from '../../src/io/safetensors.js';
-import { SHARED_DIR } from './shared-data.js';
+import { goldenPath, missingShared } from './shared.js';
 import { fromRaw } from '../../src/tensor/raw.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 
-// SEAM_SHARED, ../shared beside the checkout, or two levels up from a worktree (see shared-data.ts).
-export const SHARED = SHARED_DIR;
-export const GOLDEN = join(SHARED, 'golden');
+export { goldenPath };
 
-export function goldenPath(name: string): string {
-  const p = join(GOLDEN, name);
-  if (!existsSync(p)) throw new Error(`golden file ${p} is missing (tests read ../shared beside the checkout)`);
-  return p;
+type Body = () => unknown;
+
+/** it() for a test that needs files of ../shared (paths relative to it, e.g. 'golden/x.pt'): skipped,
+ *  with the missing files named in its title, when they are absent. */
+export function itNeeds(files: string[], title: string, fn: Body, timeout?: number): void {
+  const why = missingShared(...files);
+  it.skipIf(!!why)(why ? `${title} (${why})` : title, fn, timeout);
+}
+
+/** describe() that skips as itNeeds does. */
+export function describeNeeds(files: string[], title: string, fn: () => void): void {
+  const why = missingShared(...files);
+  describe.skipIf(!!why)(why ? `${title} (${why})` : title, fn);
 }
 
 export interface GoldenFile {

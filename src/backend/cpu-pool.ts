@@ -1,0 +1,56 @@
+// The CPU buffer pool: uninitialised float32 buffers for kernel outputs, and the recycling of the
+// large ones that a backward sweep consumed (src/autograd/backward.ts), which spares the allocation
+// and the V8 garbage collections that large external buffers trigger.
+import { Tensor, numel, type Shape } from '../tensor/tensor.js';
+
+/** A float32 tensor whose contents are unspecified (no zero-fill pass), for outputs that a kernel
+ *  overwrites completely. Large ones come from Buffer.allocUnsafeSlow (an ArrayBuffer of their
+ *  own, never a shared pool slice, not zeroed), or are a recycled gradient buffer of that size. */
+export function uninitF32(shape: Shape): Tensor {
+  const n = numel(shape);
+  if (n < 4096) return Tensor.zeros(shape);
+  let a = spare.get(n)?.pop();
+  if (a) spareFloats -= n;
+  else {
+    const buf = Buffer.allocUnsafeSlow(n * 4);
+    a = new Float32Array(buf.buffer, buf.byteOffset, n);
+  }
+  handedOut?.add(a.buffer);
+  return new Tensor(a, shape);
+}
+
+// Buffers of intermediate gradients that the backward sweep saw consumed and never escape, by
+// length: uninitF32 hands them out again. Bounded.
+const spare = new Map<number, Float32Array[]>();
+let spareFloats = 0;
+const SPARE_MAX_FLOATS = 64 << 20;
+let handedOut: Set<ArrayBufferLike> | null = null;
+
+/** Runs fn with the set of the large buffers uninitF32 hands out meanwhile (the only ones a CPU
+ *  backward sweep may recycle). */
+export function trackHandedOut<T>(fn: (out: Set<ArrayBufferLike>) => T): T {
+  const outer = handedOut;
+  const mine = new Set<ArrayBufferLike>();
+  handedOut = mine;
+  try {
+    return fn(mine);
+  } finally {
+    handedOut = outer; // what an inner sweep handed out is never the outer one's to recycle
+  }
+}
+
+/** Floats held for reuse (diagnostics and tests). */
+export function spareFloatCount(): number {
+  return spareFloats;
+}
+
+/** Gives a buffer from uninitF32 back for reuse: its caller guarantees that no tensor or array
+ *  still reading it will ever be used again. */
+export function recycle(buffer: ArrayBufferLike): void {
+  const n = buffer.byteLength / 4;
+  if (spareFloats + n > SPARE_MAX_FLOATS) return;
+  spareFloats += n;
+  const list = spare.get(n);
+  if (list) list.push(new Float32Array(buffer));
+  else spare.set(n, [new Float32Array(buffer)]);
+}
