@@ -72,6 +72,7 @@ export default async function processJob(job: SandboxedJob<SeamJobData, JobResul
           progress({ epochsDone: e.startEpoch, epochs, originalAccuracy: e.originalAccuracy, worker, pid: process.pid });
           const line = `${new Date().toISOString()} ${worker}: ${e.startEpoch > 0 ? `resumed from the checkpoint at epoch ${e.startEpoch}` : 'started'}`;
           Promise.resolve(job.log(line)).catch(() => undefined);
+          if (drain || signalled) stop.abort(); // asked to stop while setting up: no epoch
         } else if (e.type === 'epoch') {
           progress({ epochsDone: e.log.epoch + 1, epochs, accuracy: e.log.accuracy, kept: e.log.ratio, bestEpoch: e.bestEpoch, worker, pid: process.pid });
           if (drain || signalled) stop.abort(); // the epoch's checkpoint is written: stop before the next

@@ -88,24 +88,36 @@ export async function runWorker(s: WorkerSettings, say: (line: string) => void):
   worker.on('stalled', (id) => say(`job ${id} stalled (its worker died): back in the queue, it resumes from its checkpoint`));
 
   // Jobs running here until they complete, fail or are handed back. A stopping worker closes once
-  // none is left, with a forced close: the jobs are settled, and a plain close can wait forever on the
-  // blocking connection after a Redis restart (seen with BullMQ 6.7).
+  // none has run for a moment (a fetch already in flight when it stopped can still bring one, often
+  // the job it just handed back), with a forced close: the jobs are settled, and a plain close can
+  // wait forever on the blocking connection after a Redis restart (seen with BullMQ 6.7).
   const running = new Map<string, Job<SeamJobData>>();
   let stopping = false; // no new jobs; close when none runs
   let draining = false; // and the running ones end their epoch and go back to the queue
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((resolve) => (finish = resolve));
   let closing = false;
+  let idleTimer: NodeJS.Timeout | undefined;
   const settled = (job: Job<SeamJobData> | undefined): void => {
     if (job) running.delete(job.id!);
+    clearTimeout(idleTimer);
     if (!stopping || running.size > 0 || closing) return;
-    closing = true;
-    worker.close(true).then(() => finish(0), (err: Error) => (say(`closing: ${err.message}`), finish(1)));
+    idleTimer = setTimeout(() => {
+      if (running.size > 0 || closing) return;
+      closing = true;
+      worker.close(true).then(() => finish(0), (err: Error) => (say(`closing: ${err.message}`), finish(1)));
+    }, 1000);
+  };
+  /** Cancels a job that became active as the worker stopped; BullMQ tracks it (and so can cancel it)
+   *  a moment after announcing it. */
+  const handBackSoon = (id: string, tries = 0): void => {
+    if (!worker.cancelJob(id, DRAIN) && tries < 500 && running.has(id)) setTimeout(() => handBackSoon(id, tries + 1), 10);
   };
   worker.on('active', (job) => {
     running.set(job.id!, job);
+    clearTimeout(idleTimer);
     say(`${tag(job)} started`);
-    if (draining) worker.cancelJob(job.id!, DRAIN); // became active as the worker stopped: back it goes
+    if (draining) handBackSoon(job.id!);
   });
   worker.on('completed', (job, r) => {
     say(`${tag(job)} done: accuracy ${fmtPct(r.original_accuracy)} -> ${fmtPct(r.accuracy)}, kept ${fmtPct(r.retention)}, ${r.seconds} s${r.resumedAt ? ` (resumed at epoch ${r.resumedAt})` : ''}`);
