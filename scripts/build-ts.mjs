@@ -3,6 +3,7 @@
 // bundles, because one module graph of a few files loads several times faster than the ~130 files
 // tsc would emit (`import 'seam'` measured 275 ms unbundled against 165 ms bundled, bare node 110).
 //   dist/index.js  ESM entry of the package      dist/cli.js  the `seam` command
+//   dist/queue-job.js  a `seam worker` job's process
 //   dist/chunk-*.js  code both share              dist/index.cjs  CommonJS entry (require('seam'))
 // Dependencies stay external (node-gyp-build, protobufjs and sharp load from node_modules; the last
 // two only when first used).
@@ -19,7 +20,8 @@ rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 await build({
   ...common,
-  entryPoints: { index: 'src/index.ts', cli: 'src/cli/main.ts' },
+  // queue-job: the sandboxed process of a `seam worker` job (BullMQ loads it by file name)
+  entryPoints: { index: 'src/index.ts', cli: 'src/cli/main.ts', 'queue-job': 'src/queue/job-process.ts' },
   format: 'esm',
   splitting: true,
   outdir: dist,

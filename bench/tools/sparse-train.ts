@@ -11,6 +11,8 @@ import { median } from '../timing.js';
 type P = [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
 const conv = (n: number, c: number, h: number, o: number, k: number, s: number): P => [n, c, h, h, o, k, k, s, s, k === 3 ? 1 : 0, k === 3 ? 1 : 0, 1, 1, 1];
 const SHAPES: Record<string, P[]> = {
+  fmnist: [conv(64, 16, 28, 16, 3, 1), conv(64, 16, 28, 32, 3, 2), conv(64, 32, 14, 32, 3, 1), conv(64, 32, 14, 64, 3, 2),
+    conv(64, 64, 7, 64, 3, 1)],
   resnet20: [conv(64, 3, 32, 16, 3, 1), conv(64, 16, 32, 16, 3, 1), conv(64, 16, 32, 32, 3, 2), conv(64, 32, 16, 32, 3, 1),
     conv(64, 32, 16, 64, 3, 2), conv(64, 64, 8, 64, 3, 1)],
   vgg16: [conv(64, 3, 32, 64, 3, 1), conv(64, 64, 32, 64, 3, 1), conv(64, 64, 16, 128, 3, 1), conv(64, 128, 16, 128, 3, 1),

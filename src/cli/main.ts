@@ -7,12 +7,16 @@ import { DEFECT, defectCommand } from './defect.js';
 import { EXPORT, exportCommand } from './export.js';
 import { INFO, infoCommand } from './info.js';
 import { INSPECT, inspectCommand } from './inspect.js';
+import { QUEUE, queueCommand } from './queue.js';
 import { REENGINEER, reengineerCommand } from './reengineer.js';
 import { RUN, runCommand } from './run.js';
+import { WORKER, workerCommand } from './worker.js';
 
 const COMMANDS: [CommandSpec, (argv: string[]) => Promise<number>][] = [
   [REENGINEER, reengineerCommand], [EXPORT, exportCommand], [BENCH_MODEL, benchModelCommand], [COMPARE, compareCommand], [DEFECT, defectCommand],
   [INSPECT, inspectCommand], [RUN, runCommand], [INFO, infoCommand],
+  // many targets: BullMQ and ioredis are loaded when these run, not before
+  [QUEUE, queueCommand], [WORKER, workerCommand],
 ];
 
 const USAGE = `seam: re-engineer trained CNNs with SeaM (learn a binary weight mask for a target problem)

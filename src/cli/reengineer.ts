@@ -1,7 +1,8 @@
 // `seam reengineer`: load a model and a dataset, build the target problem, run SeaM's search and
 // write masks.pt, log.jsonl, report.json and report.html into --out.
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { cudaStatus } from '../backend/cuda-native.js';
 import {
   binaryProblem, cifar100SuperclassProblem, classListProblem, csvSuperclassProblem, dataSpecFromArgs, evalLoader, openData, trainLoader,
@@ -14,11 +15,11 @@ import { compactMaskPath, saveCompactMaskFile } from '../seam/mask-compact.js';
 import { saveMaskFile } from '../seam/mask-file.js';
 import { GRANULARITIES, type Granularity } from '../seam/masks.js';
 import { layerTable, renderHtml, summaryTable, type Report } from '../seam/report.js';
-import { reengineer, type SearchOptions } from '../seam/search.js';
+import { reengineer, type SearchEvent, type SearchOptions } from '../seam/search.js';
 import { SearchProgress } from './progress.js';
 import { intFlag, numFlag, UsageError } from './args.js';
 import { channelsForModel, checkDataFitsModel, modelInput } from './model-input.js';
-import { COMMON_OPTIONS, parseCommand, type CommandSpec } from './command.js';
+import { COMMON_OPTIONS, parseCommand, type CommandSpec, type Values } from './command.js';
 
 /** The options that name a model and a dataset, shared by reengineer and defect. */
 export const MODEL_DATA_OPTIONS = {
@@ -92,15 +93,47 @@ export function buildProblem(data: OpenedData, v: Record<string, string | boolea
   return cifar100SuperclassProblem(splits, /^\d+$/.test(sc) ? Number(sc) : sc);
 }
 
-export async function reengineerCommand(argv: string[]): Promise<number> {
+export type ReengineerFlags = Values<typeof REENGINEER>;
+
+/** `seam reengineer`'s flags from argv (a queue job's, which never asks for --help). */
+export function parseReengineerArgs(argv: string[]): ReengineerFlags {
   const parsed = parseCommand(REENGINEER, argv);
-  if (!parsed) return 0;
-  const v = parsed.values;
+  if (!parsed) throw new UsageError('--help is not a job option');
+  return parsed.values;
+}
+
+/** What `--json` prints (and what a queue job returns). */
+export interface ReengineerSummary {
+  original_accuracy: number; accuracy: number; retention: number; best_epoch: number; epochs_run: number;
+  seconds: number; cancelled: boolean; flops_dense: number; flops_effective: number; granularity: Granularity; out: string;
+}
+
+export interface RunHooks {
+  /** aborting stops the search within the running batch (between epochs: before the next one) */
+  signal?: AbortSignal;
+  onEvent?: (e: SearchEvent) => void;
+  /** informational lines (model, problem, defaults); nothing is logged without it */
+  log?: (line: string) => void;
+  /** write masks.pt and the reports of a cancelled run (the CLI does; a queue job resumes instead) */
+  writeWhenCancelled?: boolean;
+}
+
+/** Writes through a temporary file and a rename, so a reader (or a second writer of the same
+ *  bytes on a shared filesystem) never sees a torn file. */
+function writeAtomic(path: string, write: (tmp: string) => void): void {
+  const tmp = join(dirname(path), `.${hostname()}-${process.pid}-${basename(path)}`);
+  write(tmp);
+  renameSync(tmp, path);
+}
+
+/** Everything `seam reengineer` does after parsing its flags: the search, with its checkpoint every
+ *  epoch, log.jsonl, masks.pt, report.json and report.html in --out. */
+export async function runReengineer(v: ReengineerFlags, hooks: RunHooks = {}): Promise<{ summary: ReengineerSummary; report: Report; cancelled: boolean }> {
+  const log = hooks.log ?? ((): void => undefined);
   const seed = intFlag(v.seed, 'seed', 0);
   const device = deviceFlag(v.device);
   const granularity = granularityFlag(v.granularity);
   const loaded = loadModel(v.model, { arch: v.arch });
-  const log = (s: string): void => void (v.quiet || process.stderr.write(`${s}\n`));
   log(`model: ${v.model} (${loaded.format}), architecture ${loaded.arch} (${loaded.reason})`);
   if (device === 'cuda') log(`device: ${cudaStatus().device} (cc ${cudaStatus().cc})`);
   const spec = dataSpecFromArgs({ data: v.data, mean: v.mean, std: v.std, augment: v.augment, resize: v.resize, channels: v.channels });
@@ -123,33 +156,25 @@ export async function reengineerCommand(argv: string[]): Promise<number> {
     granularity,
   };
   if (v.alpha === undefined || v['lr-mask'] === undefined) log(`defaults from ${defaults.source}: lr_mask ${opts.lrMask}, alpha ${opts.alpha}`);
-  mkdirSync(v.out, { recursive: true });
-  const progress = new SearchProgress(process.stderr, Boolean(v.quiet));
-  const logFile = join(v.out, 'log.jsonl');
+  const out = v.out;
+  mkdirSync(out, { recursive: true });
+  const logFile = join(out, 'log.jsonl');
   if (!v.resume) writeFileSync(logFile, '');
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort();
-  process.once('SIGINT', onSignal);
-  let result;
-  try {
-    result = await reengineer(loaded.model, {
-      problem,
-      train: trainLoader(data, problem.train, { batchSize: opts.batchSize!, seed }),
-      test: evalLoader(data, problem.test, { batchSize: 256 }),
-    }, {
-      ...opts,
-      checkpoint: join(v.out, 'checkpoint.safetensors'),
-      resume: Boolean(v.resume),
-      signal: controller.signal,
-      device,
-      onEvent: (e) => {
-        progress.handle(e);
-        if (e.type === 'epoch') appendFileSync(logFile, `${JSON.stringify(e.log)}\n`);
-      },
-    });
-  } finally {
-    process.off('SIGINT', onSignal);
-  }
+  const result = await reengineer(loaded.model, {
+    problem,
+    train: trainLoader(data, problem.train, { batchSize: opts.batchSize!, seed }),
+    test: evalLoader(data, problem.test, { batchSize: 256 }),
+  }, {
+    ...opts,
+    checkpoint: join(out, 'checkpoint.safetensors'),
+    resume: Boolean(v.resume),
+    signal: hooks.signal,
+    device,
+    onEvent: (e) => {
+      hooks.onEvent?.(e);
+      if (e.type === 'epoch') appendFileSync(logFile, `${JSON.stringify(e.log)}\n`);
+    },
+  });
   loaded.model.to('cpu'); // the masks are the model's parameters: this downloads them too
   result.head.to('cpu');
   const report: Report = {
@@ -162,19 +187,46 @@ export async function reengineerCommand(argv: string[]): Promise<number> {
     flops: (({ dense, effective }) => ({ dense, effective }))(countFlops(loaded.model, sample)),
     layers: result.layers, epochs: result.log, sampleShape: sample,
   };
-  saveMaskFile(join(v.out, 'masks.pt'), result.masks, result.head, sample);
-  if (granularity !== 'weight') saveCompactMaskFile(compactMaskPath(join(v.out, 'masks.pt')), result.masks, result.head, granularity);
-  writeFileSync(join(v.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(v.out, 'report.html'), renderHtml(report));
-  if (!v.quiet && granularity !== 'weight') process.stderr.write(`\nretained per layer (${granularity} granularity):\n${layerTable(report.layers)}\n`);
-  const compactNote = granularity === 'weight' ? '' : `, ${compactMaskPath('masks.pt')}`;
-  if (!v.quiet) process.stderr.write(`\n${summaryTable(report)}\nwrote ${join(v.out, 'masks.pt')}${compactNote}, log.jsonl, report.json, report.html\n`);
-  if (v.json) {
-    console.log(JSON.stringify({
-      original_accuracy: result.originalAccuracy, accuracy: result.accuracy, retention: result.retention, best_epoch: result.bestEpoch,
-      epochs_run: result.epochsRun, seconds: Math.round(result.seconds * 10) / 10, cancelled: result.cancelled,
-      flops_dense: report.flops.dense, flops_effective: report.flops.effective, granularity, out: v.out,
-    }));
+  const summary: ReengineerSummary = {
+    original_accuracy: result.originalAccuracy, accuracy: result.accuracy, retention: result.retention, best_epoch: result.bestEpoch,
+    epochs_run: result.epochsRun, seconds: Math.round(result.seconds * 10) / 10, cancelled: result.cancelled,
+    flops_dense: report.flops.dense, flops_effective: report.flops.effective, granularity, out,
+  };
+  if (result.cancelled && !hooks.writeWhenCancelled) return { summary, report, cancelled: true };
+  // a resumed run's log.jsonl may lack the line of an epoch killed between its checkpoint and its log line
+  writeAtomic(logFile, (tmp) => writeFileSync(tmp, result.log.map((l) => `${JSON.stringify(l)}\n`).join('')));
+  writeAtomic(join(out, 'masks.pt'), (tmp) => saveMaskFile(tmp, result.masks, result.head, sample));
+  if (granularity !== 'weight') {
+    writeAtomic(compactMaskPath(join(out, 'masks.pt')), (tmp) => saveCompactMaskFile(tmp, result.masks, result.head, granularity));
   }
-  return result.cancelled ? 130 : 0;
+  writeAtomic(join(out, 'report.json'), (tmp) => writeFileSync(tmp, `${JSON.stringify(report, null, 2)}\n`));
+  writeAtomic(join(out, 'report.html'), (tmp) => writeFileSync(tmp, renderHtml(report)));
+  return { summary, report, cancelled: result.cancelled };
+}
+
+export async function reengineerCommand(argv: string[]): Promise<number> {
+  const parsed = parseCommand(REENGINEER, argv);
+  if (!parsed) return 0;
+  const v = parsed.values;
+  const progress = new SearchProgress(process.stderr, Boolean(v.quiet));
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  let run;
+  try {
+    run = await runReengineer(v, {
+      signal: controller.signal, writeWhenCancelled: true, onEvent: (e) => progress.handle(e),
+      log: v.quiet ? undefined : (s) => process.stderr.write(`${s}\n`),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+  const { out, granularity } = run.summary;
+  if (!v.quiet) {
+    if (granularity !== 'weight') process.stderr.write(`\nretained per layer (${granularity} granularity):\n${layerTable(run.report.layers)}\n`);
+    const compactNote = granularity === 'weight' ? '' : `, ${compactMaskPath('masks.pt')}`;
+    process.stderr.write(`\n${summaryTable(run.report)}\nwrote ${join(out, 'masks.pt')}${compactNote}, log.jsonl, report.json, report.html\n`);
+  }
+  if (v.json) console.log(JSON.stringify(run.summary));
+  return run.cancelled ? 130 : 0;
 }

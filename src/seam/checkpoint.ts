@@ -2,6 +2,7 @@
 // bit for bit where an uninterrupted run would. One safetensors file (tensors + a JSON state in
 // its metadata), written to a temporary file and renamed, so a kill never leaves a torn file.
 import { existsSync, renameSync, unlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { readSafetensorsSync, writeSafetensorsSync } from '../io/safetensors.js';
 import type { RawTensor } from '../io/types.js';
 import type { EpochLog } from './report-types.js';
@@ -54,7 +55,8 @@ export function saveCheckpoint(path: string, c: SearchCheckpoint): void {
     stopped: c.stopped, log: c.log, optSteps,
     counts: { masks: c.current.masks.length, head: c.current.head.length, best: c.best !== null, fallback: c.fallback !== null },
   };
-  const tmp = `${path}.tmp-${process.pid}`;
+  // host and pid: queue workers on several machines may share the folder (same search, same bytes)
+  const tmp = `${path}.tmp-${hostname()}-${process.pid}`;
   try {
     writeSafetensorsSync(tmp, tensors, { seam_search_state: JSON.stringify(state) });
     renameSync(tmp, path);

@@ -22,8 +22,8 @@ export interface Report {
   sampleShape?: number[];
 }
 
-const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-const pct = (x: number, d = 2): string => `${(100 * x).toFixed(d)}%`;
+export const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+export const pct = (x: number, d = 2): string => `${(100 * x).toFixed(d)}%`;
 
 interface Series {
   name: string;

@@ -167,6 +167,11 @@ export async function reengineer(model: Module, data: SearchData, options: Searc
   let cancelled = false;
 
   for (let epoch = state.nextEpoch; epoch < o.epochs && !state.stopped; epoch++) {
+    if (o.signal?.aborted) {
+      // aborted between epochs (e.g. by an 'epoch' event handler): start no new one
+      cancelled = true;
+      break;
+    }
     const epochStart = Date.now();
     const phase: EpochLog['phase'] = epoch % 5 === 0 ? 'head' : 'both';
     seamTrain(model);
@@ -204,6 +209,9 @@ export async function reengineer(model: Module, data: SearchData, options: Searc
       });
       stats.addPredictions(pred, b.y, loss);
       o.onEvent?.({ type: 'batch', epoch, batch: stats.batches, batches, loss, accuracy: stats.accuracy, ratio: ratioValue(masks) });
+      // In-memory batches come from microtasks only: without a macrotask turn, signals (Ctrl-C),
+      // IPC messages and timers would wait for the whole search.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (o.signal?.aborted) {
         cancelled = true;
         break;

@@ -7,17 +7,19 @@ import { DEFECT } from '../../src/cli/defect.js';
 import { EXPORT } from '../../src/cli/export.js';
 import { INFO } from '../../src/cli/info.js';
 import { INSPECT } from '../../src/cli/inspect.js';
+import { QUEUE, QUEUE_ADD, QUEUE_RESULTS, QUEUE_STATUS } from '../../src/cli/queue.js';
 import { REENGINEER } from '../../src/cli/reengineer.js';
 import { RUN } from '../../src/cli/run.js';
+import { WORKER } from '../../src/cli/worker.js';
 import { runCli } from '../helpers/cli.js';
 
-const SPECS: CommandSpec[] = [REENGINEER, EXPORT, BENCH_MODEL, DEFECT, INSPECT, RUN, INFO];
+const SPECS: CommandSpec[] = [REENGINEER, EXPORT, BENCH_MODEL, DEFECT, INSPECT, RUN, INFO, QUEUE, QUEUE_ADD, QUEUE_STATUS, QUEUE_RESULTS, WORKER];
 
 describe('seam COMMAND --help', () => {
   for (const spec of SPECS) {
     it(`${spec.name}: --help and -h list every option with its default, and an example; exit 0`, async () => {
       for (const flag of ['--help', '-h']) {
-        const r = await runCli([spec.name, flag]);
+        const r = await runCli([...spec.name.split(' '), flag]); // `queue add` is a command and its subcommand
         expect(r.code, r.stderr).toBe(0);
         expect(r.stderr).toBe('');
         expect(r.stdout).toContain(`usage: seam ${spec.name}`);

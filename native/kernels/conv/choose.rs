@@ -190,11 +190,30 @@ pub fn sparse_train_shape(s: &ConvShape) -> bool {
 }
 
 /// Whether a training forward (or data gradient run as one) over weights with this kept fraction
-/// runs sparse: below the crossover. The dense 3x3 convs run as Winograd F(2x2, 3x3) (2.25x fewer
-/// multiplies than the direct sum the sparse kernel computes), so the sparse path only wins well
-/// below 1/2.25 kept. Measured with `bench/tools/sparse-train.ts` (batch 64, 2 threads, packing
-/// included, ResNet20 and VGG16-BN layer shapes): at 10% kept sparse/dense 0.63-0.85 (16-512
-/// channels), at 15% 0.8-1.15, at 20% 1.05-1.5.
+/// runs sparse: below the crossover of its kind of shape. The dense 3x3 stride-1 convs run as
+/// Winograd F(2x2, 3x3) (2.25x fewer multiplies than the direct sum the sparse kernel computes),
+/// so the sparse path wins only well below 1/2.25 kept.
 pub fn sparse_train(s: &ConvShape, density: f64) -> bool {
-    sparse_train_shape(s) && density < 0.12
+    sparse_train_shape(s) && density < sparse_train_crossover(s)
+}
+
+/// The kept fraction below which the sparse path is faster. Measured on a quiet 2-core Zen 4
+/// (`bench/tools/sparse-train.ts`, batch 64, packing included; sparse / dense time):
+/// - 2x2 maps (VGG16's last 512-channel layers): 0.81 at 5%, 1.11 at 10%.
+/// - stride 2 (direct over phase planes; its data gradient stays dense, col2im): 0.62-0.77 at 5%,
+///   0.76-0.97 at 20%, 0.83-1.07 at 25%.
+/// - 16-32 input channels, stride 1 (ResNet20 on CIFAR and Fashion-MNIST): 0.38-0.48 at 5%,
+///   0.83-0.94 at 20%, 0.96-1.17 at 25%.
+/// - 64-512 input channels, stride 1 (VGG16, ResNet20's last stage): 0.38-0.51 at 5%, 0.54-0.74 at
+///   10%, 0.64-1.02 at 15%, 0.86-1.36 at 20%.
+pub fn sparse_train_crossover(s: &ConvShape) -> f64 {
+    if s.ohw() <= 4 {
+        0.05
+    } else if s.sh > 1 || s.sw > 1 {
+        0.22
+    } else if s.ckk() <= 288 {
+        0.2
+    } else {
+        0.13
+    }
 }
