@@ -4,8 +4,8 @@
 //! The weight gradient stays dense: the straight-through mask gradient needs all of it.
 //!
 //! `conv2d_forward_epi` asks `try_forward` first. Whether a call runs sparse is
-//! `choose::sparse_train` (the density and the shape); a cheap strided sample of the weights
-//! rules out dense weights before anything is counted. The kept weights are packed afresh on
+//! `choose::sparse_train` (the density and the shape); a count of ~4096 weights (all of a small
+//! weight, a strided sample of a large one) rules out dense weights before anything is packed. The kept weights are packed afresh on
 //! every call (under Adam the masks change every step): two parallel passes over the weight
 //! (count per output channel, then fill), into buffers kept between calls. The eval BatchNorm of
 //! a fused forward folds into the packed values and the bias.
@@ -94,19 +94,20 @@ struct Packed {
 
 static PACKED: Mutex<Packed> = Mutex::new(Packed { row_ptr: Vec::new(), offs: Vec::new(), vals: Vec::new(), col_off: Vec::new() });
 
-/// The fraction of nonzeros among about 4096 weights at an odd stride of at least 61 (so it does
-/// not line up with kernel or channel boundaries); 0 for weights small enough to count exactly.
+/// The fraction of nonzeros: counted exactly for up to 4096 weights, else among about 4096 of them
+/// at a stride prime to 2 and 3 (so the sample does not line up with the taps of 3x3 kernels or
+/// with channel boundaries, which are multiples of 9 * a power of two in the usual nets).
 fn sampled_density(w: &[f32]) -> f64 {
-    if w.len() < 64 * 61 {
-        return 0.0;
+    let mut stride = if w.len() <= 4096 { 1 } else { (w.len() / 4096).max(5) | 1 };
+    while stride > 1 && stride % 3 == 0 {
+        stride += 2;
     }
-    let stride = (w.len() / 4096).max(61) | 1;
     let (mut kept, mut n) = (0usize, 0usize);
     for &v in w.iter().step_by(stride) {
         kept += (v != 0.0) as usize;
         n += 1;
     }
-    kept as f64 / n as f64
+    kept as f64 / n.max(1) as f64
 }
 
 /// Packs the nonzeros of w (O x K rows), each row scaled by scale[o] when given, in two parallel
@@ -187,7 +188,7 @@ pub fn try_forward(s: &ConvShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y:
     }
     if m == 0 && !choose::sparse_train(s, sampled_density(w)) {
         record(s, pass, 1.0, false);
-        return false;
+        return false; // dense weights cost a sample of ~4096 reads and no packing
     }
     let geom = lowering_override(s).unwrap_or_else(|| choose_geom(s));
     let mut guard = PACKED.lock().unwrap_or_else(|e| e.into_inner());
