@@ -42,7 +42,7 @@ export interface ConvCall {
   sparse: boolean;
 }
 
-/** The conv calls recorded since the last call; recording continues iff `enable`. */
+/** The conv calls traced since the last call; tracing continues iff `enable`. */
 export function convTrace(enable: boolean): ConvCall[] {
   return (JSON.parse(native.convTrace(enable)) as [ConvCall['pass'], number[], number, boolean][])
     .map(([pass, params, density, sparse]) => ({ pass, params, density, sparse }));
