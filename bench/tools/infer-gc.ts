@@ -15,7 +15,7 @@ let major = 0;
 let majorMs = 0;
 const observer = new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
-    if ((e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+    if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
       major++;
       majorMs += e.duration;
     }
