@@ -6,6 +6,7 @@ import { isGradEnabled, record } from '../autograd/node.js';
 import { backendOf } from '../backend/dispatch.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
 import { conv2d, conv2dGeometry, type Conv2dOptions } from './conv.js';
+import { savedStats, willRecord } from './scratch.js';
 import { add, relu } from './elementwise.js';
 import { batchNorm2d, batchNormDims } from './norm.js';
 import { expectSameShape, fail } from './util.js';
@@ -41,12 +42,12 @@ export function conv2dBnReluEval(x: Tensor, w: Tensor, b: Tensor | null, opts: C
   }
   const { k, f } = be;
   const y = be.uninit(outShape);
-  const saveInvstd = be.uninit([o]);
-  fusedKernel.conv2dForwardBnRelu(f(x), f(w), b && f(b), f(y), params, f(bn.gamma), f(bn.beta), f(bn.runningMean),
-    f(bn.runningVar), bn.eps, residual && f(residual), f(be.uninit([o])), f(saveInvstd));
   const inputs = b ? [x, w, b] : [x, w];
   const nIn = inputs.length;
   if (residual) inputs.push(residual);
+  const [saveMean, saveInvstd] = savedStats(be, o, willRecord(inputs));
+  fusedKernel.conv2dForwardBnRelu(f(x), f(w), b && f(b), f(y), params, f(bn.gamma), f(bn.beta), f(bn.runningMean),
+    f(bn.runningVar), bn.eps, residual && f(residual), f(saveMean), f(saveInvstd));
   return record(op, y, inputs, (gOut, needs) => {
     // Through ReLU and the BatchNorm scale: g = (y > 0 ? gy : 0) * gamma * invstd.
     const g = be.uninit(y.shape);
@@ -81,11 +82,11 @@ export function batchNormReluEval(x: Tensor, gamma: Tensor, beta: Tensor, runnin
   if (residual) expectSameShape(op, x, residual);
   const { k, f } = be;
   const y = be.uninit(x.shape);
-  const saveMean = be.uninit([c]);
-  const saveInvstd = be.uninit([c]);
+  const inputs = residual ? [x, gamma, beta, residual] : [x, gamma, beta];
+  const [saveMean, saveInvstd] = savedStats(be, c, willRecord(inputs));
   fusedKernel.batchNormReluEvalForward(f(x), residual && f(residual), f(gamma), f(beta), f(runningMean), f(runningVar), f(y),
     f(saveMean), f(saveInvstd), n, c, hw, eps);
-  return record(op, y, residual ? [x, gamma, beta, residual] : [x, gamma, beta], (g, needs) => {
+  return record(op, y, inputs, (g, needs) => {
     if (needs[1] || needs[2]) {
       // Parameter gradients need the pre-activation gradient: take the two-step route.
       const gpre = be.uninit(x.shape);

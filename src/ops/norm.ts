@@ -4,6 +4,7 @@ import { record } from '../autograd/node.js';
 import { backendOf } from '../backend/dispatch.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
 import { expectRank, fail } from './util.js';
+import { savedStats, willRecord } from './scratch.js';
 
 export interface BatchNormOptions {
   training: boolean;
@@ -29,11 +30,11 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean:
   const [n, c, hw] = batchNormDims(op, x, gamma, beta, runningMean, runningVar, opts.training);
   const { k, f } = be;
   const y = be.uninit(x.shape);
-  const saveMean = be.uninit([c]);
-  const saveInvstd = be.uninit([c]);
+  const inputs = [x, gamma, beta];
+  const [saveMean, saveInvstd] = savedStats(be, c, willRecord(inputs));
   k.batchNorm2dForward(f(x), f(gamma), f(beta), f(runningMean), f(runningVar), f(y), f(saveMean), f(saveInvstd),
     n, c, hw, opts.training, opts.momentum ?? 0.1, opts.eps ?? 1e-5);
-  return record(op, y, [x, gamma, beta], (g, needs) => {
+  return record(op, y, inputs, (g, needs) => {
     const gx = be.uninit(x.shape);
     const gg = needs[1] ? be.uninit(gamma.shape) : null;
     const gb = needs[2] ? be.uninit(beta.shape) : null;
