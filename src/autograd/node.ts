@@ -21,6 +21,12 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Whether `record` will attach a node for these inputs (absent ones skipped): an op whose saved
+ *  buffers no backward will read may skip allocating them. */
+export function willRecord(inputs: readonly (Tensor | null | undefined)[]): boolean {
+  return gradEnabled && inputs.some((t) => t?.requiresGrad);
+}
+
 /** Attaches a node to `out` when gradients are on and any input requires them. */
 export function record(op: string, out: Tensor, inputs: Tensor[], backward: BackwardFn): Tensor {
   if (!gradEnabled) return out;

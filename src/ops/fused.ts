@@ -2,11 +2,11 @@
 // the one place that decides when their fused kernels run: only where the backend has them (the
 // CPU does) and, for the conv, only while BatchNorm's parameters need no gradient. Otherwise the
 // same values and gradients come from the separate ops.
-import { isGradEnabled, record } from '../autograd/node.js';
+import { isGradEnabled, record, willRecord } from '../autograd/node.js';
 import { backendOf } from '../backend/dispatch.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
 import { conv2d, conv2dGeometry, type Conv2dOptions } from './conv.js';
-import { savedStats, willRecord } from './scratch.js';
+import { savedStats } from './scratch.js';
 import { add, relu } from './elementwise.js';
 import { batchNorm2d, batchNormDims } from './norm.js';
 import { expectSameShape, fail } from './util.js';

@@ -1,10 +1,10 @@
 // BatchNorm2d with PyTorch semantics: batch statistics and running-stat update in training,
 // running statistics in eval. (The fused eval-mode BatchNorm + ReLU is in fused.ts.)
-import { record } from '../autograd/node.js';
+import { record, willRecord } from '../autograd/node.js';
 import { backendOf } from '../backend/dispatch.js';
 import { Tensor, shapeStr } from '../tensor/tensor.js';
 import { expectRank, fail } from './util.js';
-import { savedStats, willRecord } from './scratch.js';
+import { savedStats } from './scratch.js';
 
 export interface BatchNormOptions {
   training: boolean;

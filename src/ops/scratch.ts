@@ -1,19 +1,13 @@
 // Per-channel statistics that a kernel must write but nothing will read: the batch mean and inverse
-// std of an op whose result records no gradient (an eval forward under noGrad, or with frozen
-// inputs). On the CPU these go to reused buffers instead of two small allocations per call, which
-// in an eval forward of a ResNet cost more than the op's own JS (device buffers are not cached: a
-// deviceScope may free them).
-import { isGradEnabled } from '../autograd/node.js';
+// std of an op that records no gradient (autograd's willRecord: an eval forward under noGrad, or
+// frozen inputs). On the CPU these go to reused buffers instead of two small allocations per call,
+// which in an eval forward of a ResNet cost more than the op's own JS (device buffers are not
+// cached: a deviceScope may free them).
 import type { Backend } from '../backend/kernels.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** by length: two buffers (mean and invstd must not alias) */
 const unread = new Map<number, [Tensor, Tensor]>();
-
-/** Whether `record` will attach a gradient node for these inputs (absent ones skipped). */
-export function willRecord(inputs: readonly (Tensor | null | undefined)[]): boolean {
-  return isGradEnabled() && inputs.some((t) => t?.requiresGrad);
-}
 
 /** Buffers for the saved batch mean and inverse std of c channels: fresh when a backward will read
  *  them, else shared ones (valid only until the next call). */

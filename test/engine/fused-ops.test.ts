@@ -2,6 +2,7 @@
 // bit-identical values and gradients to the separate ops, and reject bad buffers naming the op.
 import { describe, expect, it } from 'vitest';
 import { backward } from '../../src/autograd/backward.js';
+import { noGrad } from '../../src/autograd/node.js';
 import { native } from '../../src/native.js';
 import * as ops from '../../src/ops/index.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -62,6 +63,31 @@ describe('fused eval BatchNorm + ReLU ops', () => {
       return [bits(x.grad!), bits(r.grad!)];
     };
     expect(grads(fused)).toEqual(grads(ref));
+  });
+
+  it('forwards without gradients between a recorded forward and its backward leave its gradients intact', () => {
+    // Ops that record nothing write their BatchNorm statistics to shared buffers (src/ops/scratch.ts);
+    // a recorded op keeps its own, which a later backward reads.
+    const [x, w] = [Tensor.randn([2, 8, 6, 6], rng, 1, true), Tensor.randn([8, 8, 3, 3], rng, 0.3, true)];
+    const prm = bn(8);
+    const gy = Tensor.randn([2, 8, 6, 6], rng);
+    const gradsOf = (between: () => void) => {
+      x.grad = null; w.grad = null;
+      const outs = [ops.conv2dBnReluEval(x, w, null, { padding: 1 }, prm), ops.batchNorm2d(x, prm.gamma, prm.beta,
+        prm.runningMean, prm.runningVar, { training: false, eps: prm.eps })];
+      between();
+      backward(ops.sum(ops.add(ops.mul(outs[0], gy), ops.mul(outs[1], gy))));
+      return [bits(x.grad!), bits(w.grad!)];
+    };
+    const other = Tensor.randn([2, 8, 6, 6], rng, 3);
+    const otherPrm = { ...bn(8), runningVar: Tensor.uniform([8], rng, 5, 9) };
+    const quiet = gradsOf(() => undefined);
+    const busy = gradsOf(() => noGrad(() => {
+      ops.conv2dBnReluEval(other, w, null, { padding: 1 }, otherPrm);
+      ops.batchNormReluEval(other, otherPrm.gamma, otherPrm.beta, otherPrm.runningMean, otherPrm.runningVar, 1e-5);
+      ops.batchNorm2d(other, otherPrm.gamma, otherPrm.beta, otherPrm.runningMean, otherPrm.runningVar, { training: true, eps: 1e-5 });
+    }));
+    expect(busy).toEqual(quiet);
   });
 
   it('bad buffers throw errors naming the op', () => {
