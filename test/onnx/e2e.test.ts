@@ -24,13 +24,15 @@ const rng = new Rng(1919);
 
 describe.skipIf(!FMNIST_PRESENT || !ort)(`imported models re-engineered on Fashion-MNIST and exported${skipNote}`, () => {
   const root = tempDir();
-  const data = writeFmnistSubset(join(root, 'fmnist'), 1000, 300);
+  // Written on first use: a skipped suite's body still runs at collection, where ../shared may be absent.
+  let subset: Promise<string> | undefined;
+  const data = (): Promise<string> => (subset ??= writeFmnistSubset(join(root, 'fmnist'), 1000, 300));
 
   for (const stem of ['mobilenet_v3_small', 'densenet', 'vit_b_16']) {
     it(`${stem}: 3 epochs at 64x64 from gray, exported ONNX gives our logits in onnxruntime`, async () => {
       const model = join(FAMILIES_DIR, `${stem}.onnx`);
       const out = join(root, stem);
-      const r = await run(['reengineer', '--model', model, '--data', `fashion-mnist:${await data}`, '--target-class', '0', '--epochs', '3',
+      const r = await run(['reengineer', '--model', model, '--data', `fashion-mnist:${await data()}`, '--target-class', '0', '--epochs', '3',
         '--batch-size', '32', '--lr-mask', '2', '--resize', '64', '--out', out, '--quiet', '--json']);
       expect(r.code, r.stderr).toBe(0);
       const summary = JSON.parse(r.stdout);
@@ -63,7 +65,7 @@ describe.skipIf(!FMNIST_PRESENT || !ort)(`imported models re-engineered on Fashi
   const noZoo = missingShared('data/fmnist_resnet20.pt');
   it.skipIf(!zoo)(`a search on 28x28 data exports a graph that onnxruntime runs on 28x28 inputs at any batch size${noZoo ? ` (${noZoo})` : ''}`, async () => {
     const out = join(root, 'r20');
-    const r = await run(['reengineer', '--model', zoo, '--data', `fashion-mnist:${await data}`, '--target-class', '3', '--epochs', '1',
+    const r = await run(['reengineer', '--model', zoo, '--data', `fashion-mnist:${await data()}`, '--target-class', '3', '--epochs', '1',
       '--batch-size', '64', '--out', out, '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     const file = join(out, 'r20.onnx');
