@@ -12,6 +12,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { backward } from '../src/autograd/backward.js';
 import { noGrad } from '../src/autograd/node.js';
 import { cudaNative } from '../src/backend/cuda-native.js';
+import { recyclingScope } from '../src/backend/cpu-pool.js';
 import { deviceScope } from '../src/backend/storage.js';
 import { cifarResNet20 } from '../src/models/cifar-resnet.js';
 import { cifarVgg16bn } from '../src/models/cifar-vgg.js';
@@ -101,7 +102,8 @@ export function seamStepWorkload(arch: string, batch: number, device: Device = '
     backward(loss);
     opt.step();
   };
-  if (device === 'cpu') return step;
+  // As the search runs a step (src/seam/search.ts): its large CPU buffers go back to the pool.
+  if (device === 'cpu') return () => recyclingScope(step);
   return () => {
     deviceScope(step);
     finish(device);

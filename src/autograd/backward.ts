@@ -108,7 +108,7 @@ function sweep(root: Tensor, seed: Tensor, early: EarlyFree): void {
         t.grad = keepTensor(prev ? sumGrads(prev, g) : new Tensor(g.liveStorage('backward'), g.shape));
         prev?.dispose();
       } else {
-        t.grad = t.grad ? sumGrads(t.grad, g) : g;
+        t.grad = keepTensor(t.grad ? sumGrads(t.grad, g) : g); // the leaf's: outlives a recycling scope
         early.escape(t.grad);
       }
       grads.delete(t);

@@ -4,6 +4,7 @@
 // which disposes every device tensor created inside it except those it returns or that were kept.
 import type { DType, DeviceBuffer, Tensor } from '../tensor/tensor.js';
 import { allocator } from './allocator.js';
+import { keepCpuBuffer } from './cpu-pool.js';
 import { cudaNative as cu } from './cuda-native.js';
 
 export class DeviceStorage implements DeviceBuffer {
@@ -65,9 +66,11 @@ const finalizer = new FinalizationRegistry<DeviceStorage>((s) => {
 
 const scopes: Set<Tensor>[] = [];
 
-/** Removes device tensors from every open scope (parameters, optimizer state, leaf gradients). */
+/** Removes a tensor from every open scope (parameters, optimizer state, leaf gradients): device
+ *  scopes, and on the CPU the recycling scopes of cpu-pool.ts. */
 export function keepTensor(t: Tensor): Tensor {
   if (t.device !== 'cpu') for (const s of scopes) s.delete(t);
+  else keepCpuBuffer(t.data.buffer);
   return t;
 }
 

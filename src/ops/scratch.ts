@@ -4,6 +4,7 @@
 // which in an eval forward of a ResNet cost more than the op's own JS (device buffers are not
 // cached: a deviceScope may free them).
 import type { Backend } from '../backend/kernels.js';
+import { keepTensor } from '../backend/storage.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** by length: two buffers (mean and invstd must not alias) */
@@ -14,6 +15,6 @@ const unread = new Map<number, [Tensor, Tensor]>();
 export function savedStats(be: Backend, c: number, recorded: boolean): [mean: Tensor, invstd: Tensor] {
   if (recorded || be.device !== 'cpu') return [be.uninit([c]), be.uninit([c])];
   let pair = unread.get(c);
-  if (!pair) unread.set(c, (pair = [be.uninit([c]), be.uninit([c])]));
+  if (!pair) unread.set(c, (pair = [keepTensor(be.uninit([c])), keepTensor(be.uninit([c]))]));
   return pair;
 }

@@ -1,6 +1,7 @@
 // Evaluation on a target problem: the original model's accuracy (scored as SEAM.md §1 says) and
 // the re-engineered model's accuracy (head on top), both in eval mode without gradients.
 import { noGrad } from '../autograd/node.js';
+import { recyclingScope } from '../backend/cpu-pool.js';
 import { deviceScope } from '../backend/storage.js';
 import type { Batch, TargetProblem } from '../data/index.js';
 import { scoreOriginal } from '../data/index.js';
@@ -50,7 +51,8 @@ export async function problemAccuracy(model: Module, head: Module, loader: Async
     let ok = 0;
     let n = 0;
     for await (const b of loader) {
-      const pred = deviceScope(() => noGrad(() => argmax(head.forward(model.forward(batchTensor(b).to(device)))).cpu())).i32;
+      const predict = (): Tensor => noGrad(() => argmax(head.forward(model.forward(batchTensor(b).to(device)))).cpu());
+      const pred = deviceScope(() => recyclingScope(predict)).i32;
       for (let i = 0; i < pred.length; i++) if (pred[i] === b.y[i]) ok++;
       n += pred.length;
     }

@@ -5,6 +5,7 @@ import { EpochStats } from './epoch-stats.js';
 import { existsSync } from 'node:fs';
 import { backward } from '../autograd/backward.js';
 import { convFlops, sparseForwardShare } from '../backend/conv-stats.js';
+import { recyclingScope } from '../backend/cpu-pool.js';
 import { deviceScope } from '../backend/storage.js';
 import { noGrad } from '../autograd/node.js';
 import type { DataLoader, TargetProblem } from '../data/index.js';
@@ -180,8 +181,9 @@ export async function reengineer(model: Module, data: SearchData, options: Searc
     const stats = new EpochStats();
     convFlops(true); // count this epoch's training convolutions (dense vs over kept weights)
     for await (const b of data.train.epoch(epoch)) {
-      // one step in a device scope: every device tensor it makes is freed at its end
-      const { loss, pred } = deviceScope(() => {
+      // one step in a device scope and a recycling scope: every device tensor it makes is freed
+      // at its end, and its large CPU buffers (activations) go back to the pool
+      const { loss, pred } = deviceScope(() => recyclingScope(() => {
         const x = batchTensor(b).to(device);
         const y = Tensor.ints(b.y).to(device);
         let logits: Tensor;
@@ -206,7 +208,7 @@ export async function reengineer(model: Module, data: SearchData, options: Searc
           optBoth.step();
         }
         return { loss, pred: ops.argmax(logits).cpu().i32 };
-      });
+      }));
       stats.addPredictions(pred, b.y, loss);
       o.onEvent?.({ type: 'batch', epoch, batch: stats.batches, batches, loss, accuracy: stats.accuracy, ratio: ratioValue(masks) });
       // In-memory batches come from microtasks only: without a macrotask turn, signals (Ctrl-C),
