@@ -2,6 +2,7 @@
 // and the SeaM search.
 export { Tensor, numel, type Shape, type Device, type DType } from './tensor/tensor.js';
 export { deviceScope, keepTensor } from './backend/storage.js';
+export { recyclingScope } from './backend/cpu-pool.js';
 export { deviceMemory, emptyDeviceCache, type DeviceMemoryStats } from './backend/allocator.js';
 export { cudaStatus, type CudaStatus } from './backend/cuda-native.js';
 export { fromRaw, toRaw } from './tensor/raw.js';
