@@ -2,6 +2,7 @@
 // large ones that a backward sweep consumed (src/autograd/backward.ts), which spares the allocation
 // and the V8 garbage collections that large external buffers trigger.
 import { Tensor, numel, type Shape } from '../tensor/tensor.js';
+import { heldByResult } from './scope-result.js';
 
 /** A float32 tensor whose contents are unspecified (no zero-fill pass), for outputs that a kernel
  *  overwrites completely. Large ones come from Buffer.allocUnsafeSlow (an ArrayBuffer of their
@@ -70,9 +71,10 @@ export function keepCpuBuffer(buffer: ArrayBufferLike): void {
 }
 
 /** Runs fn, then recycles the large buffers it was handed and let go of: every one not under a
- *  tensor of its result (a tensor, or arrays / plain objects of them, as deviceScope takes) and
- *  not kept. Only for code that holds none of them afterwards: a training step of the search. On
- *  an exception nothing is recycled. Returned buffers move to the enclosing scope, if any. */
+ *  tensor or typed array of its result (either, or arrays / maps / plain objects of them, as
+ *  deviceScope takes) and not kept. Only for code that holds none of them afterwards: a training
+ *  step of the search. On an exception nothing is recycled. Returned buffers move to the enclosing
+ *  scope, if any. fn must be synchronous. */
 export function recyclingScope<T>(fn: () => T): T {
   const mine = new Set<ArrayBufferLike>();
   stepScopes.push(mine);
@@ -82,25 +84,16 @@ export function recyclingScope<T>(fn: () => T): T {
   } finally {
     stepScopes.splice(stepScopes.lastIndexOf(mine), 1);
   }
-  const returned = new Set<ArrayBufferLike>();
-  tensorBuffers(result, returned, 0);
+  if (result instanceof Promise) {
+    throw new Error('recyclingScope: fn must be synchronous (its buffers would be recycled while it still runs)');
+  }
+  const bufferOf = (x: Tensor | ArrayBufferView): ArrayBufferLike | null =>
+    ArrayBuffer.isView(x) ? x.buffer : x.device === 'cpu' ? x.data.buffer : null;
+  const returned = new Set(heldByResult(result).map(bufferOf));
   const parent = stepScopes[stepScopes.length - 1];
   for (const buffer of mine) {
     if (!returned.has(buffer)) recycle(buffer);
     else parent?.add(buffer);
   }
   return result;
-}
-
-function tensorBuffers(v: unknown, out: Set<ArrayBufferLike>, depth: number): void {
-  if (v === null || typeof v !== 'object' || depth > 3) return;
-  if (v instanceof Tensor) {
-    if (v.device === 'cpu') out.add(v.data.buffer);
-    return;
-  }
-  if (ArrayBuffer.isView(v)) {
-    out.add(v.buffer);
-    return;
-  }
-  for (const x of Array.isArray(v) ? v : Object.values(v)) tensorBuffers(x, out, depth + 1);
 }

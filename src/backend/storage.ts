@@ -5,6 +5,7 @@
 import type { DType, DeviceBuffer, Tensor } from '../tensor/tensor.js';
 import { allocator } from './allocator.js';
 import { keepCpuBuffer } from './cpu-pool.js';
+import { heldByResult } from './scope-result.js';
 import { cudaNative as cu } from './cuda-native.js';
 
 export class DeviceStorage implements DeviceBuffer {
@@ -74,16 +75,6 @@ export function keepTensor(t: Tensor): Tensor {
   return t;
 }
 
-function collect(v: unknown, out: Set<Tensor>, depth: number): void {
-  if (v === null || typeof v !== 'object' || depth > 3) return;
-  if ('shape' in v && 'device' in v && 'dtype' in v) {
-    out.add(v as Tensor);
-    return;
-  }
-  const items = Array.isArray(v) ? v : v instanceof Map ? [...v.values()] : Object.values(v);
-  for (const x of items) collect(x, out, depth + 1);
-}
-
 /** Runs fn and disposes every device tensor it created, except the tensors in its result (a
  *  tensor, or arrays / maps / plain objects of them) and those passed to keepTensor(). Those move
  *  to the enclosing scope, if any. Run a whole training step (forward, backward, update) in one. */
@@ -101,8 +92,7 @@ export function deviceScope<T>(fn: () => T): T {
     closeScope(mine, new Set());
     throw new Error('deviceScope: fn must be synchronous (device tensors made after an await would escape the scope)');
   }
-  const keep = new Set<Tensor>();
-  collect(result, keep, 0);
+  const keep = new Set(heldByResult(result).filter((x): x is Tensor => !ArrayBuffer.isView(x)));
   closeScope(mine, keep);
   return result;
 }

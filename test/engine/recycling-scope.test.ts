@@ -37,6 +37,10 @@ describe('recyclingScope', () => {
     expect(kept!.f32.every((v) => v === 3)).toBe(true);
   });
 
+  it('refuses an async step', () => {
+    expect(() => recyclingScope(async () => uninitF32(big))).toThrow(/must be synchronous/);
+  });
+
   it('gives nothing back when the step throws', () => {
     let made: Tensor | null = null;
     expect(() => recyclingScope(() => {
