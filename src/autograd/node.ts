@@ -29,10 +29,8 @@ export function willRecord(inputs: readonly (Tensor | null | undefined)[]): bool
 
 /** Attaches a node to `out` when gradients are on and any input requires them. */
 export function record(op: string, out: Tensor, inputs: Tensor[], backward: BackwardFn): Tensor {
-  if (!gradEnabled) return out;
-  const needs = inputs.map((t) => t.requiresGrad);
-  if (!needs.some(Boolean)) return out;
+  if (!willRecord(inputs)) return out;
   out.requiresGrad = true;
-  out.node = { op, inputs, needs, backward };
+  out.node = { op, inputs, needs: inputs.map((t) => t.requiresGrad), backward };
   return out;
 }

@@ -49,7 +49,7 @@ export function spareFloatCount(): number {
 /** Gives a buffer from uninitF32 back for reuse: its caller guarantees that no tensor or array
  *  still reading it will ever be used again. */
 export function recycle(buffer: ArrayBufferLike): void {
-  for (const scope of stepScopes) scope.delete(buffer); // never given back twice
+  keepCpuBuffer(buffer); // out of every recycling scope: never given back twice
   const n = buffer.byteLength / 4;
   if (spareFloats + n > SPARE_MAX_FLOATS) return;
   spareFloats += n;

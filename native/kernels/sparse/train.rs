@@ -5,10 +5,10 @@
 //!
 //! `conv2d_forward_epi` asks `try_forward` first. Whether a call runs sparse is
 //! `choose::sparse_train` (the density and the shape); a count of ~4096 weights (all of a small
-//! weight, a strided sample of a large one) rules out dense weights before anything is packed. The kept weights are packed afresh on
-//! every call (under Adam the masks change every step): two parallel passes over the weight
-//! (count per output channel, then fill), into buffers kept between calls. The eval BatchNorm of
-//! a fused forward folds into the packed values and the bias.
+//! weight, a strided sample of a large one) rules out dense weights before anything is packed.
+//! The kept weights are packed afresh on every call (under Adam the masks change every step):
+//! two parallel passes over the weight (count per output channel, then fill), into buffers kept
+//! between calls. The eval BatchNorm of a fused forward folds into the packed values and the bias.
 //!
 //! Counts of dense and sparse FLOPs per pass (`stats`) and an optional per-call trace feed the
 //! search log and `bench/profile.ts`.
