@@ -22,10 +22,15 @@ export interface OrtRunner {
 }
 
 /** A session for an ONNX model (bytes) with `threads` intra-op threads (sequential execution, all
- *  graph optimisations), fed `x` of `shape`. */
+ *  graph optimisations, idle threads sleeping rather than spinning), fed `x` of `shape`.
+ *  Spinning is off because sessions are timed in alternation: each has its own pool, and a pool
+ *  spins for several runs after its own, so with 2 threads on 2 cores the original's and the
+ *  export's pools fought for the cores (Fashion-MNIST ResNet20, batch 16: 7.10 / 6.15 ms per
+ *  batch alternating with spinning, 2.90 / 2.07 each timed alone, 3.09 / 2.33 alternating without). */
 export async function onnxRunner(ort: Ort, model: Uint8Array, x: Float32Array, shape: readonly number[], threads: number): Promise<OrtRunner> {
   const session = await ort.InferenceSession.create(model, {
     intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', x, [...shape]) };
   return {
