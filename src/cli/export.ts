@@ -16,6 +16,13 @@ import { modelInput } from './model-input.js';
 const FORMATS = ['pt', 'safetensors', 'onnx', 'compact'] as const;
 type Format = (typeof FORMATS)[number];
 
+/** Channel counts a compacted ONNX keeps by default. onnxruntime's fast (NCHWc) convolutions need
+ *  multiples of 16 on AVX-512: with single channels removed, compacted exports of the Fashion-MNIST
+ *  ResNet20 ran slower than the original (weight masks, batch 16: 6.84 vs 5.95 ms at 1 thread, 6.20
+ *  vs 3.44 at 2), and every granularity ran faster at multiples of 16 (channel masks: 4.03 / 2.49 ms
+ *  against 4.68 / 3.14). Our own formats and engines run fastest with every dead channel removed. */
+const ONNX_CHANNEL_MULTIPLE = 16;
+
 export const EXPORT = {
   name: 'export',
   summary: 'apply a SeaM mask file to its model and write the re-engineered model (masked-out weights zero, head as module_head.1.*)',
@@ -25,7 +32,8 @@ export const EXPORT = {
     masks: COMMON_OPTIONS.masks,
     format: { value: 'pt|safetensors|onnx|compact', help: 'output format', default: "from --out's extension (.safetensors, .onnx), else pt" },
     'compact-channels': { help: 'first remove the channels the masks made constant or left unread' },
-    'channel-multiple': { value: 'N', help: 'with --compact-channels: keep multiples of N channels per layer (exact zero channels added)', default: '1' },
+    'channel-multiple': { value: 'N', help: 'with --compact-channels: keep multiples of N channels per layer (exact zero channels added)',
+      default: '16 for onnx (what onnxruntime runs fastest), else 1' },
     'input-size': { value: 'N|HxW', help: 'input height and width of the export (the ONNX batch stays dynamic)',
       default: "the shape the search ran on (masks.pt), else the model's declared size, else 32 for CIFAR models and 224" },
     out: { value: 'FILE', required: true, help: 'the file to write' },
@@ -70,7 +78,8 @@ export async function exportCommand(argv: string[]): Promise<number> {
 
   let compaction: CompactionReport | null = null;
   if (v['compact-channels']) {
-    compaction = compactModel(loaded.model, head, { sampleShape, channelMultiple: intFlag(v['channel-multiple'], 'channel-multiple', 1) });
+    const channelMultiple = intFlag(v['channel-multiple'], 'channel-multiple', format === 'onnx' ? ONNX_CHANNEL_MULTIPLE : 1);
+    compaction = compactModel(loaded.model, head, { sampleShape, channelMultiple });
     log(formatCompactionReport(compaction));
   }
   const meta: Record<string, string> = { arch: loaded.arch, options: JSON.stringify(loaded.options), compacted: String(Boolean(compaction)) };

@@ -5,6 +5,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/models/load.js';
+import { Conv2d, type Module } from '../../src/nn/index.js';
+import { loadReengineered } from '../../src/export/pruned.js';
 import { saveMaskFile } from '../../src/seam/mask-file.js';
 import { attachMasks, maskRatio } from '../../src/seam/masks.js';
 import { countFlops } from '../../src/seam/flops.js';
@@ -72,6 +74,26 @@ describe('issue 16 commands', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/no report\.json/);
     expect(existsSync(join(out, 'compare.html'))).toBe(true);
+  });
+
+  it('export --compact-channels keeps multiples of 16 channels in ONNX by default, every dead channel elsewhere', async () => {
+    const root = tempDir();
+    const masks = join(runFolder(root, 'c', 'channel'), 'masks.pt');
+    const convWidths = (file: string): number[] => {
+      const model: Module = file.endsWith('.onnx') ? loadModel(file).model : loadReengineered(file).model;
+      return [...model.namedModules()].filter(([, m]) => m instanceof Conv2d).map(([, m]) => (m as Conv2d).outChannels);
+    };
+    const exportTo = async (file: string, extra: string[] = []): Promise<number[]> => {
+      const r = await run(['export', '--model', goldenPath('cifar10_resnet20.pt'), '--masks', masks, '--compact-channels', '--out', file, '--quiet', ...extra]);
+      expect(r.code, r.stderr).toBe(0);
+      return convWidths(file);
+    };
+    const onnx = await exportTo(join(root, 'default.onnx'));
+    expect(onnx.every((c) => c % 16 === 0), `onnx widths ${onnx}`).toBe(true);
+    const single = await exportTo(join(root, 'm1.onnx'), ['--channel-multiple', '1']);
+    expect(single.some((c) => c % 16 !== 0), `--channel-multiple 1 widths ${single}`).toBe(true);
+    expect(single.reduce((a, b) => a + b)).toBeLessThan(onnx.reduce((a, b) => a + b));
+    expect(await exportTo(join(root, 'm.safetensors'))).toEqual(single);
   });
 
   it.skipIf(!ort)(`bench-model times the original and the exported model in onnxruntime${ort ? '' : ` (skipped: ${ORT_MISSING})`}`, async () => {
