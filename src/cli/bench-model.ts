@@ -12,7 +12,8 @@ export const TIMING_OPTIONS = {
   'input-size': { value: 'N', help: 'input height and width', default: '32 for CIFAR models, else 224' },
   reps: { value: 'N', help: 'timed rounds (the median is reported; engines interleaved round by round)', default: '20' },
   'ort-threads': { value: 'T,T|none', help: 'onnxruntime intra-op thread counts (when onnxruntime-node is installed)', default: '1,2' },
-  'channel-multiple': { value: 'N', help: 'compaction keeps multiples of N channels per layer (exact zero channels added)', default: '1' },
+  'channel-multiple': { value: 'N', help: 'compaction keeps multiples of N channels per layer (exact zero channels added)',
+    default: '1 in our engines, 16 in the ONNX timed in onnxruntime (as seam export writes it)' },
   json: { help: 'print the results as one JSON object' },
 } as const;
 
@@ -27,6 +28,18 @@ export const BENCH_MODEL = {
   },
   example: 'seam bench-model --model model.pt --masks runs/c0/masks.pt --batch 16 --channel-multiple 8',
 } as const satisfies CommandSpec;
+
+/** --channel-multiple: one multiple for every compaction when given, else each engine's default. */
+export function channelMultiples(v: string | undefined): { channelMultiple?: number; ortChannelMultiple?: number } {
+  if (v === undefined) return {};
+  const m = intFlag(v, 'channel-multiple', 1);
+  return { channelMultiple: m, ortChannelMultiple: m };
+}
+
+/** What the compactions kept, for the printed report. */
+export function multiplesText(m: { ours: number; ort: number }): string {
+  return m.ours === m.ort ? `compaction keeps multiples of ${m.ours} channels` : `compaction keeps multiples of ${m.ours} channels, ${m.ort} in the ONNX for onnxruntime`;
+}
 
 /** --ort-threads: comma-separated positive thread counts, or "none". */
 export function ortThreadsFlag(v: string | undefined): number[] {
@@ -44,7 +57,7 @@ export async function benchModelCommand(argv: string[]): Promise<number> {
   const r = await benchModel({
     model: v.model, arch: v.arch, masks: v.masks, batch: intFlag(v.batch, 'batch', 16), reps: intFlag(v.reps, 'reps', 20),
     inputSize: v['input-size'] === undefined ? undefined : intFlag(v['input-size'], 'input-size', 32), ortThreads: ortThreadsFlag(v['ort-threads']),
-    channelMultiple: intFlag(v['channel-multiple'], 'channel-multiple', 1),
+    ...channelMultiples(v['channel-multiple']),
   });
   const base = r.engines[0].ms;
   const rows = r.engines.map((e) => ({ ...e, speedup: base / e.ms }));
@@ -53,7 +66,8 @@ export async function benchModelCommand(argv: string[]): Promise<number> {
     console.log(JSON.stringify({ ...rest, variants: rows.filter((e) => !e.threads), ort: rows.filter((e) => e.threads) }));
     return 0;
   }
-  console.log(`${r.arch}, batch ${r.batch}, input ${r.sample.join('x')}; ${r.channelsRemoved} dead channels removed by compaction`);
+  console.log(`${r.arch}, batch ${r.batch}, input ${r.sample.join('x')}; ${r.channelsRemoved} dead channels removed by compaction ` +
+    `(${multiplesText(r.channelMultiple)})`);
   console.log(`${'engine'.padEnd(22)} ${'ms/batch'.padStart(9)} ${'speedup'.padStart(8)} ${'MFLOPs/img'.padStart(11)} ${'params'.padStart(10)} ${'sparse layers'.padStart(14)}`);
   for (const e of rows) {
     const name = e.threads ? `${e.name} (${e.threads} thr)` : e.name;

@@ -7,7 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import { nativeInfo } from '../native.js';
 import type { Report } from '../seam/report.js';
 import { intFlag } from './args.js';
-import { ortThreadsFlag, TIMING_OPTIONS } from './bench-model.js';
+import { channelMultiples, multiplesText, ortThreadsFlag, TIMING_OPTIONS } from './bench-model.js';
 import { parseCommand, type CommandSpec } from './command.js';
 import { renderCsv, renderHtml, renderText, type CompareRow } from './compare-render.js';
 import { benchModel, type ModelBenchOptions } from './model-bench.js';
@@ -51,7 +51,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
   const { values: v, positionals: dirs } = parsed;
   const common: Omit<ModelBenchOptions, 'model' | 'masks'> = {
     batch: intFlag(v.batch, 'batch', 16), reps: intFlag(v.reps, 'reps', 20), ortThreads: ortThreadsFlag(v['ort-threads']),
-    channelMultiple: intFlag(v['channel-multiple'], 'channel-multiple', 1),
+    ...channelMultiples(v['channel-multiple']),
   };
   const reports = dirs.map((d) => readReport(d));
   const rows: CompareRow[] = [];
@@ -72,7 +72,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
   const ort = rows[0].bench.ortMissing ? `onnxruntime: ${rows[0].bench.ortMissing}` : 'onnxruntime-node, sequential execution';
   const note = `Measured ${new Date().toISOString()} on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores, load average ${loadavg()[0].toFixed(2)}); ` +
     `batch ${common.batch}, median of ${common.reps} rounds (engines interleaved); seam engines on ${info.threads ?? '?'} threads (${info.simd ?? '?'}); ${ort}; ` +
-    `compaction keeps multiples of ${common.channelMultiple} channels.`;
+    `${multiplesText(rows[0].bench.channelMultiple)}.`;
   const out = v.out ?? '.';
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'compare.csv'), renderCsv(rows));

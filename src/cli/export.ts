@@ -4,7 +4,7 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { exportOnnx } from '../export/onnx.js';
 import { compactSizeReport, serializeCompact } from '../export/compact-file.js';
-import { compactModel, formatCompactionReport, type CompactionReport } from '../export/compaction/index.js';
+import { compactModel, formatCompactionReport, ONNX_CHANNEL_MULTIPLE, type CompactionReport } from '../export/compaction/index.js';
 import { applyMaskFile, prunedStateDict, writeStateDict } from '../export/pruned.js';
 import { loadModel } from '../models/load.js';
 import type { Module } from '../nn/index.js';
@@ -15,13 +15,6 @@ import { modelInput } from './model-input.js';
 
 const FORMATS = ['pt', 'safetensors', 'onnx', 'compact'] as const;
 type Format = (typeof FORMATS)[number];
-
-/** Channel counts a compacted ONNX keeps by default. onnxruntime's fast (NCHWc) convolutions need
- *  multiples of 16 on AVX-512: with single channels removed, compacted exports of the Fashion-MNIST
- *  ResNet20 ran slower than the original (weight masks, batch 16: 6.84 vs 5.95 ms at 1 thread, 6.20
- *  vs 3.44 at 2), and every granularity ran faster at multiples of 16 (channel masks: 4.03 / 2.49 ms
- *  against 4.68 / 3.14). Our own formats and engines run fastest with every dead channel removed. */
-const ONNX_CHANNEL_MULTIPLE = 16;
 
 export const EXPORT = {
   name: 'export',

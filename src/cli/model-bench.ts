@@ -4,7 +4,7 @@
 // onnxruntime-node is installed, the original model and the exported compacted ONNX in onnxruntime
 // at 1 and 2 threads. Shared by `seam bench-model` and `seam compare`.
 import { compactSizeReport, serializeCompact } from '../export/compact-file.js';
-import { compactModel } from '../export/compaction/index.js';
+import { compactModel, ONNX_CHANNEL_MULTIPLE } from '../export/compaction/index.js';
 import { buildOnnxExport } from '../export/onnx.js';
 import { applyMaskFile, prunedStateDict, reengineeredLogits } from '../export/pruned.js';
 import { planModel, type InferenceEngine } from '../infer/index.js';
@@ -40,6 +40,8 @@ export interface ModelBench {
   /** max |onnxruntime(exported) - seam's re-engineered logits| on the timing input */
   ortMaxAbsDiff: number | null;
   channelsRemoved: number;
+  /** channel multiples the compactions kept: ours, and the ONNX timed in onnxruntime */
+  channelMultiple: { ours: number; ort: number };
   flops: { original: number; effective: number; compacted: number };
   files: { denseBytes: number; compactBytes: number; onnxOriginalBytes: number; onnxExportedBytes: number };
 }
@@ -55,8 +57,12 @@ export interface ModelBenchOptions {
   reps?: number;
   /** onnxruntime thread counts (default 1 and 2; [] skips onnxruntime) */
   ortThreads?: number[];
-  /** compaction keeps multiples of this many channels (CompactOptions.channelMultiple) */
+  /** compaction keeps multiples of this many channels (CompactOptions.channelMultiple) in our
+   *  compacted engines (default 1) */
   channelMultiple?: number;
+  /** the same for the exported ONNX onnxruntime runs (default ONNX_CHANNEL_MULTIPLE, as `seam export
+   *  --format onnx --compact-channels` writes it) */
+  ortChannelMultiple?: number;
 }
 
 /** Median ms per call of each runner, timed in rounds (one call of each runner per round, after 3
@@ -124,10 +130,18 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBench> {
   ours('compacted', compacted.model, planModel(compacted.model, sample, { kernel: 'dense' }), compactedFlops.dense);
   ours('compacted+sparse', compacted.model, planModel(compacted.model, sample), compactedFlops.effective);
 
-  const onnxOriginal = serializeOnnx(buildOnnxExport(dense.model, null, shape), { producerName: 'seam' });
-  const onnxExported = serializeOnnx(buildOnnxExport(compacted.model, c.head, shape), { producerName: 'seam' });
   const threads = o.ortThreads ?? [1, 2];
   const { ort, reason } = threads.length ? await loadOnnxRuntime() : { ort: null, reason: 'not asked for' };
+  const ortMultiple = o.ortChannelMultiple ?? ONNX_CHANNEL_MULTIPLE;
+  let forOrt = { model: compacted.model, head: c.head };
+  if (ort && ortMultiple !== (o.channelMultiple ?? 1)) {
+    forOrt = { model: load().model, head: c.head };
+    forOrt.head = applyMaskFile(forOrt.model, o.masks).head;
+    compactModel(forOrt.model, forOrt.head, { sampleShape: sample, channelMultiple: ortMultiple });
+  }
+  const onnxOriginal = serializeOnnx(buildOnnxExport(dense.model, null, shape), { producerName: 'seam' });
+  const onnxExported = serializeOnnx(buildOnnxExport(forOrt.model, forOrt.head, shape), { producerName: 'seam' });
+  const ortFlops = forOrt.model === compacted.model ? compactedFlops.dense : countFlops(forOrt.model, sample).dense;
   const sessions: OrtRunner[] = [];
   let ortMaxAbsDiff: number | null = null;
   try {
@@ -137,7 +151,7 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBench> {
         const exp = await onnxRunner(ort, onnxExported, x, shape, t);
         sessions.push(orig, exp);
         engines.push({ name: 'ort original', threads: t, ms: 0, flops: originalFlops, parameters: effectiveParameters(dense.model) });
-        engines.push({ name: 'ort exported', threads: t, ms: 0, flops: compactedFlops.dense, parameters: effectiveParameters(compacted.model) });
+        engines.push({ name: 'ort exported', threads: t, ms: 0, flops: ortFlops, parameters: effectiveParameters(forOrt.model) });
         phases.push([() => orig.run(), () => exp.run()]);
         const y = await exp.run();
         ortMaxAbsDiff = y.reduce((m, v, i) => Math.max(m, Math.abs(v - reference[i])), ortMaxAbsDiff ?? 0);
@@ -150,6 +164,7 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBench> {
   }
   return {
     arch: dense.arch, batch, sample, engines, ortMissing: reason, ortMaxAbsDiff, channelsRemoved: report.channelsRemoved,
+    channelMultiple: { ours: o.channelMultiple ?? 1, ort: ort ? ortMultiple : o.channelMultiple ?? 1 },
     flops: { original: originalFlops, effective: effectiveFlops, compacted: compactedFlops.dense },
     files: { denseBytes: files.denseBytes, compactBytes: files.compactBytes, onnxOriginalBytes: onnxOriginal.byteLength, onnxExportedBytes: onnxExported.byteLength },
   };

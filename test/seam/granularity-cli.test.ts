@@ -105,7 +105,16 @@ describe('issue 16 commands', () => {
     expect(out.ort.map((e: { name: string; threads: number }) => [e.name, e.threads])).toEqual([['ort original', 1], ['ort exported', 1]]);
     expect(out.ortMaxAbsDiff).toBeLessThan(1e-3);
     expect(out.files.onnxExportedBytes).toBeLessThan(out.files.onnxOriginalBytes);
+    expect(out.channelMultiple).toEqual({ ours: 8, ort: 8 });
     const text = await run(['bench-model', '--model', goldenPath('cifar10_resnet20.pt'), '--masks', join(dir, 'masks.pt'), '--reps', '1', '--batch', '2', '--ort-threads', '1']);
     expect(text.stdout).toMatch(/onnxruntime, 1 thread: exported model [\d.]+x faster than the original/);
+    // by default onnxruntime runs the ONNX `seam export` writes: multiples of 16 channels, so more FLOPs than ours
+    expect(text.stdout).toMatch(/compaction keeps multiples of 1 channels, 16 in the ONNX for onnxruntime/);
+    const byDefault = JSON.parse((await run(['bench-model', '--model', goldenPath('cifar10_resnet20.pt'), '--masks', join(dir, 'masks.pt'),
+      '--reps', '1', '--batch', '2', '--ort-threads', '1', '--json'])).stdout);
+    const compacted = byDefault.variants.find((e: { name: string }) => e.name === 'compacted');
+    const exported = byDefault.ort.find((e: { name: string }) => e.name === 'ort exported');
+    expect(exported.flops).toBeGreaterThan(compacted.flops);
+    expect(byDefault.ortMaxAbsDiff).toBeLessThan(1e-3);
   });
 });
