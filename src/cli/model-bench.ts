@@ -135,9 +135,10 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBench> {
   const ortMultiple = o.ortChannelMultiple ?? ONNX_CHANNEL_MULTIPLE;
   let forOrt = { model: compacted.model, head: c.head };
   if (ort && ortMultiple !== (o.channelMultiple ?? 1)) {
-    forOrt = { model: load().model, head: c.head };
-    forOrt.head = applyMaskFile(forOrt.model, o.masks).head;
-    compactModel(forOrt.model, forOrt.head, { sampleShape: sample, channelMultiple: ortMultiple });
+    const model = load().model;
+    const { head: ortHead } = applyMaskFile(model, o.masks);
+    compactModel(model, ortHead, { sampleShape: sample, channelMultiple: ortMultiple });
+    forOrt = { model, head: ortHead };
   }
   const onnxOriginal = serializeOnnx(buildOnnxExport(dense.model, null, shape), { producerName: 'seam' });
   const onnxExported = serializeOnnx(buildOnnxExport(forOrt.model, forOrt.head, shape), { producerName: 'seam' });
