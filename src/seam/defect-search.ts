@@ -4,6 +4,7 @@
 // layer (its weights stay trainable beside its masks). Selection: stop as soon as
 // 1 - r >= prune_threshold, otherwise keep the epoch maximising acc - r, with patience early_stop.
 import { convFlops, sparseForwardShare } from '../backend/conv-stats.js';
+import { recyclingScope } from '../backend/cpu-pool.js';
 import { EpochStats } from './epoch-stats.js';
 import { backward } from '../autograd/backward.js';
 import { noGrad } from '../autograd/node.js';
@@ -91,14 +92,19 @@ export async function reengineerForDefect(model: Module, data: DefectSearchData,
       const stats = new EpochStats();
       convFlops(true);
       for await (const b of data.train.epoch(epoch)) {
-        opt.zeroGrad();
-        const logits = model.forward(batchTensor(b));
-        const total = ops.add(ops.crossEntropy(logits, Tensor.ints(b.y)), ops.scale(maskRatio(masks), o.alpha));
-        const loss = total.item();
-        if (!Number.isFinite(loss)) throw new Error(`re-engineering: loss is ${loss} at epoch ${epoch}, batch ${stats.batches}`);
-        backward(total);
-        opt.step();
-        stats.add(logits, b.y, loss);
+        // one step in a recycling scope: its large CPU buffers (activations, gradients) go back to the
+        // pool at its end, as in the SeaM search
+        const { loss, pred } = recyclingScope(() => {
+          opt.zeroGrad();
+          const logits = model.forward(batchTensor(b));
+          const total = ops.add(ops.crossEntropy(logits, Tensor.ints(b.y)), ops.scale(maskRatio(masks), o.alpha));
+          const loss = total.item();
+          if (!Number.isFinite(loss)) throw new Error(`re-engineering: loss is ${loss} at epoch ${epoch}, batch ${stats.batches}`);
+          backward(total);
+          opt.step();
+          return { loss, pred: ops.argmax(logits).cpu().i32 };
+        });
+        stats.addPredictions(pred, b.y, loss);
         o.onEvent?.({ type: 'batch', epoch, batch: stats.batches, batches, loss, accuracy: stats.accuracy, ratio: ratioValue(masks) });
         if (o.signal?.aborted) {
           cancelled = true;
