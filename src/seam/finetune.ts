@@ -6,6 +6,7 @@
 // augment.
 import { EpochStats } from './epoch-stats.js';
 import { backward } from '../autograd/backward.js';
+import { recyclingScope } from '../backend/cpu-pool.js';
 import { noGrad } from '../autograd/node.js';
 import type { Batch, DataLoader } from '../data/index.js';
 import type { Module } from '../nn/index.js';
@@ -180,15 +181,20 @@ export async function finetune(model: Module, data: FinetuneData, options: Finet
       else model.train();
       const stats = new EpochStats();
       for await (const b of data.train.epoch(epoch)) {
-        opt.zeroGrad();
-        const logits = outputOnly ? out.layer.forward(trainCache.features(b)) : model.forward(batchTensor(b));
-        const loss = ops.crossEntropy(logits, Tensor.ints(b.y));
-        const lv = loss.item();
-        if (!Number.isFinite(lv)) throw new Error(`fine-tuning: loss is ${lv} at epoch ${epoch}, batch ${stats.batches}`);
-        backward(loss);
-        opt.step();
-        o.afterStep?.();
-        stats.add(logits, b.y, lv);
+        // one step in a recycling scope: its large CPU buffers go back to the pool at its end (the
+        // feature cache keeps copies, parameters and optimizer state are kept buffers)
+        const { lv, pred } = recyclingScope(() => {
+          opt.zeroGrad();
+          const logits = outputOnly ? out.layer.forward(trainCache.features(b)) : model.forward(batchTensor(b));
+          const loss = ops.crossEntropy(logits, Tensor.ints(b.y));
+          const lv = loss.item();
+          if (!Number.isFinite(lv)) throw new Error(`fine-tuning: loss is ${lv} at epoch ${epoch}, batch ${stats.batches}`);
+          backward(loss);
+          opt.step();
+          o.afterStep?.();
+          return { lv, pred: ops.argmax(logits).cpu().i32 };
+        });
+        stats.addPredictions(pred, b.y, lv);
         o.onEvent?.({ type: 'batch', epoch, batch: stats.batches, batches, loss: lv, accuracy: stats.accuracy });
         if (o.signal?.aborted) {
           cancelled = true;
