@@ -10,6 +10,7 @@
 // attack drives the first feature up towards 1000 and the others towards 0 (the loss is the
 // negative distance precisely so that a loss-ascending PGD pulls the features onto the target).
 import { backward } from '../autograd/backward.js';
+import { recyclingScope } from '../backend/cpu-pool.js';
 import { noGrad } from '../autograd/node.js';
 import type { Module } from '../nn/index.js';
 import * as ops from '../ops/index.js';
@@ -79,7 +80,8 @@ export function pgd(loss: AttackLoss, x: Tensor, o: PgdOptions): Tensor {
     adv[i] = clamp(x0[i]! + d, lo, hi);
   }
   for (let s = 0; s < o.steps; s++) {
-    const g = inputGradient(loss, new Tensor(adv, x.shape)).grad.f32;
+    // a step's activations and gradients go back to the pool at its end; only dL/dx is used after it
+    const g = recyclingScope(() => inputGradient(loss, new Tensor(adv, x.shape)).grad.f32);
     for (let i = 0; i < adv.length; i++) {
       const step = adv[i]! + o.stepSize * Math.sign(g[i]!);
       adv[i] = clamp(clamp(step, x0[i]! - o.eps, x0[i]! + o.eps), lo, hi);
