@@ -14,9 +14,7 @@ export function uninitF32(shape: Shape): Tensor {
   let a = list?.pop();
   if (a) {
     spareFloats -= n;
-    // most recently used sizes last: eviction (recycle) starts from the other end
-    spare.delete(n);
-    if (list!.length) spare.set(n, list!);
+    markUsed(n, list!);
   } else {
     const buf = Buffer.allocUnsafeSlow(n * 4);
     a = new Float32Array(buf.buffer, buf.byteOffset, n);
@@ -75,8 +73,14 @@ export function recycle(buffer: ArrayBufferLike): void {
   spareFloats += n;
   const list = spare.get(n) ?? [];
   list.push(new Float32Array(buffer));
+  markUsed(n, list);
+}
+
+/** Moves size n to the end of the pool's order (used most recently; eviction starts from the
+ *  other end); an emptied size leaves the pool. */
+function markUsed(n: number, list: Float32Array[]): void {
   spare.delete(n);
-  spare.set(n, list);
+  if (list.length) spare.set(n, list);
 }
 
 /** Drops one buffer of the size used least recently (the garbage collector takes it). */

@@ -125,7 +125,8 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBench> {
 
   const compacted = load();
   const c = applyMaskFile(compacted.model, o.masks);
-  const report = compactModel(compacted.model, c.head, { sampleShape: sample, channelMultiple: o.channelMultiple });
+  const oursMultiple = o.channelMultiple ?? 1;
+  const report = compactModel(compacted.model, c.head, { sampleShape: sample, channelMultiple: oursMultiple });
   const compactedFlops = countFlops(compacted.model, sample);
   ours('compacted', compacted.model, planModel(compacted.model, sample, { kernel: 'dense' }), compactedFlops.dense);
   ours('compacted+sparse', compacted.model, planModel(compacted.model, sample), compactedFlops.effective);
@@ -134,7 +135,7 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBench> {
   const { ort, reason } = threads.length ? await loadOnnxRuntime() : { ort: null, reason: 'not asked for' };
   const ortMultiple = o.ortChannelMultiple ?? ONNX_CHANNEL_MULTIPLE;
   let forOrt = { model: compacted.model, head: c.head };
-  if (ort && ortMultiple !== (o.channelMultiple ?? 1)) {
+  if (ort && ortMultiple !== oursMultiple) {
     const model = load().model;
     const { head: ortHead } = applyMaskFile(model, o.masks);
     compactModel(model, ortHead, { sampleShape: sample, channelMultiple: ortMultiple });
@@ -165,7 +166,7 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBench> {
   }
   return {
     arch: dense.arch, batch, sample, engines, ortMissing: reason, ortMaxAbsDiff, channelsRemoved: report.channelsRemoved,
-    channelMultiple: { ours: o.channelMultiple ?? 1, ort: ort ? ortMultiple : o.channelMultiple ?? 1 },
+    channelMultiple: { ours: oursMultiple, ort: ort ? ortMultiple : oursMultiple },
     flops: { original: originalFlops, effective: effectiveFlops, compacted: compactedFlops.dense },
     files: { denseBytes: files.denseBytes, compactBytes: files.compactBytes, onnxOriginalBytes: onnxOriginal.byteLength, onnxExportedBytes: onnxExported.byteLength },
   };

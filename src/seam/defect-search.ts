@@ -94,7 +94,7 @@ export async function reengineerForDefect(model: Module, data: DefectSearchData,
       for await (const b of data.train.epoch(epoch)) {
         // one step in a recycling scope: its large CPU buffers (activations, gradients) go back to the
         // pool at its end, as in the SeaM search
-        const { loss, pred } = recyclingScope(() => {
+        const loss = recyclingScope(() => {
           opt.zeroGrad();
           const logits = model.forward(batchTensor(b));
           const total = ops.add(ops.crossEntropy(logits, Tensor.ints(b.y)), ops.scale(maskRatio(masks), o.alpha));
@@ -102,9 +102,9 @@ export async function reengineerForDefect(model: Module, data: DefectSearchData,
           if (!Number.isFinite(loss)) throw new Error(`re-engineering: loss is ${loss} at epoch ${epoch}, batch ${stats.batches}`);
           backward(total);
           opt.step();
-          return { loss, pred: ops.argmax(logits).cpu().i32 };
+          stats.add(logits, b.y, loss);
+          return loss;
         });
-        stats.addPredictions(pred, b.y, loss);
         o.onEvent?.({ type: 'batch', epoch, batch: stats.batches, batches, loss, accuracy: stats.accuracy, ratio: ratioValue(masks) });
         if (o.signal?.aborted) {
           cancelled = true;

@@ -183,7 +183,7 @@ export async function finetune(model: Module, data: FinetuneData, options: Finet
       for await (const b of data.train.epoch(epoch)) {
         // one step in a recycling scope: its large CPU buffers go back to the pool at its end (the
         // feature cache keeps copies, parameters and optimizer state are kept buffers)
-        const { lv, pred } = recyclingScope(() => {
+        const lv = recyclingScope(() => {
           opt.zeroGrad();
           const logits = outputOnly ? out.layer.forward(trainCache.features(b)) : model.forward(batchTensor(b));
           const loss = ops.crossEntropy(logits, Tensor.ints(b.y));
@@ -192,9 +192,9 @@ export async function finetune(model: Module, data: FinetuneData, options: Finet
           backward(loss);
           opt.step();
           o.afterStep?.();
-          return { lv, pred: ops.argmax(logits).cpu().i32 };
+          stats.add(logits, b.y, lv);
+          return lv;
         });
-        stats.addPredictions(pred, b.y, lv);
         o.onEvent?.({ type: 'batch', epoch, batch: stats.batches, batches, loss: lv, accuracy: stats.accuracy });
         if (o.signal?.aborted) {
           cancelled = true;
