@@ -45,7 +45,8 @@ export interface CompactOptions {
   /** keep a multiple of this many channels in every layer that lost some, adding zero channels
    *  (exact: they output 0) where needed, like Torch-Pruning's round_to: runtimes such as
    *  onnxruntime run convolutions in channel blocks of 8 or 16 and fall back to slower kernels
-   *  otherwise. Default 1 (never fewer than one channel). */
+   *  otherwise. A layer with every channel removed keeps a single zero channel instead (a dead block
+   *  costs ~1/16 of a padded one). Default 1. */
   channelMultiple?: number;
 }
 
@@ -58,7 +59,7 @@ export interface CompactOptions {
 export const ONNX_CHANNEL_MULTIPLE = 16;
 
 /** Zero channels to add to each channel group: up to a multiple of `multiple` (at most the
- *  original count), and at least one channel. */
+ *  original count); a group with no channel left gets exactly one. */
 function groupPadding(c: Compactor, multiple: number): Map<number, number> {
   const pad = new Map<number, number>();
   for (const w of c.work.values()) {
@@ -66,7 +67,7 @@ function groupPadding(c: Compactor, multiple: number): Map<number, number> {
     if (pad.has(g)) continue;
     const n = w.outN;
     const k = w.removedOut.reduce((a, r) => a + (r ? 0 : 1), 0);
-    const target = k === n ? n : Math.min(n, Math.max(multiple, Math.ceil(k / multiple) * multiple));
+    const target = k === n ? n : k === 0 ? 1 : Math.min(n, Math.ceil(k / multiple) * multiple);
     pad.set(g, target - k);
   }
   return pad;
