@@ -86,7 +86,7 @@ describe('compaction of channel masks', () => {
     });
   }
 
-  // a dead block is not padded back to a full channel block: one channel costs ~1/16 of 16
+  // a dead layer is not padded back to `multiple` zero channels (the export pads to 16 by default)
   for (const multiple of [1, 16]) {
     it(`a conv whose channels are all masked keeps one zero channel (multiple ${multiple})`, () => {
       const model = load();
