@@ -123,10 +123,15 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBench> {
   ours('sparse', masked.model, planModel(masked.model, sample), effectiveFlops);
   const reference = reengineeredLogits(masked.model, head, new Tensor(x, shape)).f32;
 
-  const compacted = load();
-  const c = applyMaskFile(compacted.model, o.masks);
+  /** A fresh copy of the re-engineered model, compacted keeping multiples of `multiple` channels. */
+  const compactedCopy = (multiple: number) => {
+    const { model } = load();
+    const { head: h } = applyMaskFile(model, o.masks);
+    const report = compactModel(model, h, { sampleShape: sample, channelMultiple: multiple });
+    return { model, head: h, report };
+  };
   const oursMultiple = o.channelMultiple ?? 1;
-  const report = compactModel(compacted.model, c.head, { sampleShape: sample, channelMultiple: oursMultiple });
+  const compacted = compactedCopy(oursMultiple);
   const compactedFlops = countFlops(compacted.model, sample);
   ours('compacted', compacted.model, planModel(compacted.model, sample, { kernel: 'dense' }), compactedFlops.dense);
   ours('compacted+sparse', compacted.model, planModel(compacted.model, sample), compactedFlops.effective);
@@ -134,13 +139,7 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBench> {
   const threads = o.ortThreads ?? [1, 2];
   const { ort, reason } = threads.length ? await loadOnnxRuntime() : { ort: null, reason: 'not asked for' };
   const ortMultiple = o.ortChannelMultiple ?? ONNX_CHANNEL_MULTIPLE;
-  let forOrt = { model: compacted.model, head: c.head };
-  if (ort && ortMultiple !== oursMultiple) {
-    const model = load().model;
-    const { head: ortHead } = applyMaskFile(model, o.masks);
-    compactModel(model, ortHead, { sampleShape: sample, channelMultiple: ortMultiple });
-    forOrt = { model, head: ortHead };
-  }
+  const forOrt = ort && ortMultiple !== oursMultiple ? compactedCopy(ortMultiple) : compacted;
   const onnxOriginal = serializeOnnx(buildOnnxExport(dense.model, null, shape), { producerName: 'seam' });
   const onnxExported = serializeOnnx(buildOnnxExport(forOrt.model, forOrt.head, shape), { producerName: 'seam' });
   const ortFlops = forOrt.model === compacted.model ? compactedFlops.dense : countFlops(forOrt.model, sample).dense;
@@ -165,7 +164,7 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBench> {
     for (const s of sessions) await s.release();
   }
   return {
-    arch: dense.arch, batch, sample, engines, ortMissing: reason, ortMaxAbsDiff, channelsRemoved: report.channelsRemoved,
+    arch: dense.arch, batch, sample, engines, ortMissing: reason, ortMaxAbsDiff, channelsRemoved: compacted.report.channelsRemoved,
     channelMultiple: { ours: oursMultiple, ort: ort ? ortMultiple : oursMultiple },
     flops: { original: originalFlops, effective: effectiveFlops, compacted: compactedFlops.dense },
     files: { denseBytes: files.denseBytes, compactBytes: files.compactBytes, onnxOriginalBytes: onnxOriginal.byteLength, onnxExportedBytes: onnxExported.byteLength },
