@@ -45,8 +45,8 @@ export interface CompactOptions {
   /** keep a multiple of this many channels in every layer that lost some, adding zero channels
    *  (exact: they output 0) where needed, like Torch-Pruning's round_to: runtimes such as
    *  onnxruntime run convolutions in channel blocks of 8 or 16 and fall back to slower kernels
-   *  otherwise. A layer with every channel removed keeps a single zero channel instead (a dead block
-   *  costs ~1/16 of a padded one). Default 1. */
+   *  otherwise. A layer with every channel removed keeps a single zero channel at any multiple (a
+   *  dead block padded back to a full multiple would cost as much as a live one). Default 1. */
   channelMultiple?: number;
 }
 
